@@ -1,0 +1,1 @@
+//! Demo company simulation (to be written).
