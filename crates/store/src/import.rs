@@ -1,0 +1,895 @@
+//! The all-or-nothing import commit.
+//!
+//! An import runs in one transaction: parsed rows are bulk-inserted into a temporary
+//! staging table, references (customer, order) are resolved and checked with set-based SQL,
+//! and the staged rows are upserted into their table by natural key. Nothing is visible to
+//! other connections until [`ImportSession::commit`]; dropping the session, an error or a
+//! killed process leaves the database exactly as before (the transaction never commits).
+//!
+//! Idempotence: rows are upserted by their natural key (external id, sku, ...). A value
+//! missing in the file never erases a stored one, so importing the same file twice, or a
+//! file with fewer columns, changes nothing that the file does not state.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Sqlite, Transaction};
+use winback_engine::{CustomerRef, Kind, Record};
+
+use crate::{Backend, Db, Result};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    /// Create customers that orders (or other rows) refer to but that are not known yet,
+    /// from the customer columns the file carries.
+    pub create_customers: bool,
+    /// Drop rows whose references cannot be resolved instead of failing the whole import.
+    pub skip_invalid: bool,
+}
+
+/// A row the store cannot take (an unknown customer, a duplicate key, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    pub line: u64,
+    pub column: &'static str,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Customers created from order columns (`--create-customers`).
+    pub customers_created: u64,
+}
+
+/// What the import log records about the file.
+#[derive(Debug, Clone)]
+pub struct ImportMeta {
+    pub file_name: String,
+    pub file_bytes: u64,
+    pub rows_read: u64,
+    pub rows_rejected: u64,
+    pub started_at: DateTime<Utc>,
+}
+
+/// A value bound into the staging table.
+#[derive(Debug, Clone)]
+enum V {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Bool(bool),
+    Date(Option<NaiveDate>),
+    Instant(Option<DateTime<Utc>>),
+}
+
+fn text(s: &Option<String>) -> V {
+    V::Text(s.clone())
+}
+
+/// A column of a target table, filled from a staging expression.
+struct Col {
+    name: &'static str,
+    /// SQL expression over the staging table `s` that gives the value.
+    source: &'static str,
+    /// A NULL in the file keeps the stored value (optional columns).
+    keep_when_null: bool,
+}
+
+const fn col(name: &'static str, source: &'static str) -> Col {
+    Col { name, source, keep_when_null: true }
+}
+
+const fn req(name: &'static str, source: &'static str) -> Col {
+    Col { name, source, keep_when_null: false }
+}
+
+/// A reference from staged rows to customers (by external id, else by e-mail address).
+struct CustomerLink {
+    /// Staging columns holding the reference and the resolved id.
+    external_id: &'static str,
+    email: &'static str,
+    resolved: &'static str,
+    /// The column name reported to the user.
+    column: &'static str,
+}
+
+/// How one kind of record is staged and merged.
+struct Spec {
+    table: &'static str,
+    /// Staging columns after `line`, with their PostgreSQL types (SQLite takes them as affinities).
+    stage: &'static [(&'static str, &'static str)],
+    /// The natural key: staging expressions, and the target table's conflict columns.
+    key_stage: &'static [&'static str],
+    key_target: &'static [&'static str],
+    key_column: &'static str,
+    customer_links: &'static [CustomerLink],
+    cols: &'static [Col],
+}
+
+const CUSTOMER_LINK: CustomerLink = CustomerLink {
+    external_id: "customer_external_id",
+    email: "customer_email",
+    resolved: "customer_id",
+    column: "customer",
+};
+
+const CUSTOMER_STAGE: &[(&str, &str)] = &[
+    ("external_id", "text"),
+    ("name", "text"),
+    ("party", "text"),
+    ("email", "text"),
+    ("phone", "text"),
+    ("street", "text"),
+    ("postal_code", "text"),
+    ("city", "text"),
+    ("country", "text"),
+    ("segment", "text"),
+    ("industry", "text"),
+    ("account_owner", "text"),
+    ("created_at", "timestamptz"),
+];
+
+const CUSTOMERS: Spec = Spec {
+    table: "customers",
+    stage: CUSTOMER_STAGE,
+    key_stage: &["external_id"],
+    key_target: &["external_id"],
+    key_column: "customer id",
+    customer_links: &[],
+    cols: &[
+        req("external_id", "s.external_id"),
+        col("name", "s.name"),
+        col("party", "s.party"),
+        col("email", "s.email"),
+        col("phone", "s.phone"),
+        col("street", "s.street"),
+        col("postal_code", "s.postal_code"),
+        col("city", "s.city"),
+        col("country", "s.country"),
+        col("segment", "s.segment"),
+        col("industry", "s.industry"),
+        col("account_owner", "s.account_owner"),
+        col("created_at", "s.created_at"),
+    ],
+};
+
+const ORDERS: Spec = Spec {
+    table: "orders",
+    stage: &[
+        ("external_id", "text"),
+        ("customer_external_id", "text"),
+        ("customer_email", "text"),
+        ("ordered_at", "timestamptz"),
+        ("gross_cents", "bigint"),
+        ("margin_cents", "bigint"),
+        ("cost_cents", "bigint"),
+        ("discount_cents", "bigint"),
+        ("voucher_code", "text"),
+        ("delivery_promised_on", "date"),
+        ("delivered_on", "date"),
+        ("channel", "text"),
+        ("currency", "text"),
+        ("returned", "boolean"),
+        ("cancelled", "boolean"),
+        ("c_name", "text"),
+        ("c_party", "text"),
+        ("c_phone", "text"),
+        ("c_street", "text"),
+        ("c_postal_code", "text"),
+        ("c_city", "text"),
+        ("c_country", "text"),
+        ("customer_id", "bigint"),
+    ],
+    key_stage: &["external_id"],
+    key_target: &["external_id"],
+    key_column: "order id",
+    customer_links: &[CUSTOMER_LINK],
+    cols: &[
+        req("external_id", "s.external_id"),
+        req("customer_id", "s.customer_id"),
+        req("ordered_at", "s.ordered_at"),
+        req("gross_cents", "s.gross_cents"),
+        col("margin_cents", "s.margin_cents"),
+        col("cost_cents", "s.cost_cents"),
+        req("discount_cents", "s.discount_cents"),
+        col("voucher_code", "s.voucher_code"),
+        col("delivery_promised_on", "s.delivery_promised_on"),
+        col("delivered_on", "s.delivered_on"),
+        col("channel", "s.channel"),
+        col("currency", "s.currency"),
+        req("returned", "s.returned"),
+        req("cancelled", "s.cancelled"),
+    ],
+};
+
+const ORDER_LINES: Spec = Spec {
+    table: "order_lines",
+    stage: &[
+        ("order_external_id", "text"),
+        ("line_no", "bigint"),
+        ("sku", "text"),
+        ("product_name", "text"),
+        ("quantity", "bigint"),
+        ("unit_price_cents", "bigint"),
+        ("discount_cents", "bigint"),
+        ("order_id", "bigint"),
+    ],
+    key_stage: &["order_id", "line_no"],
+    key_target: &["order_id", "line_no"],
+    key_column: "order id",
+    customer_links: &[],
+    cols: &[
+        req("order_id", "s.order_id"),
+        req("line_no", "s.line_no"),
+        col("sku", "s.sku"),
+        col("product_name", "s.product_name"),
+        req("quantity", "s.quantity"),
+        req("unit_price_cents", "s.unit_price_cents"),
+        req("discount_cents", "s.discount_cents"),
+    ],
+};
+
+const PRODUCTS: Spec = Spec {
+    table: "products",
+    stage: &[
+        ("sku", "text"),
+        ("name", "text"),
+        ("category", "text"),
+        ("price_cents", "bigint"),
+        ("delisted_on", "date"),
+    ],
+    key_stage: &["sku"],
+    key_target: &["sku"],
+    key_column: "sku",
+    customer_links: &[],
+    cols: &[
+        req("sku", "s.sku"),
+        col("name", "s.name"),
+        col("category", "s.category"),
+        col("price_cents", "s.price_cents"),
+        col("delisted_on", "s.delisted_on"),
+    ],
+};
+
+const COMPLAINTS: Spec = Spec {
+    table: "complaints",
+    stage: &[
+        ("external_id", "text"),
+        ("customer_external_id", "text"),
+        ("customer_email", "text"),
+        ("order_external_id", "text"),
+        ("opened_at", "timestamptz"),
+        ("first_response_at", "timestamptz"),
+        ("resolved_at", "timestamptz"),
+        ("satisfied", "text"),
+        ("category", "text"),
+        ("body", "text"),
+        ("customer_id", "bigint"),
+    ],
+    key_stage: &["external_id"],
+    key_target: &["external_id"],
+    key_column: "complaint id",
+    customer_links: &[CUSTOMER_LINK],
+    cols: &[
+        req("external_id", "s.external_id"),
+        req("customer_id", "s.customer_id"),
+        col("order_external_id", "s.order_external_id"),
+        req("opened_at", "s.opened_at"),
+        col("first_response_at", "s.first_response_at"),
+        col("resolved_at", "s.resolved_at"),
+        req("satisfied", "s.satisfied"),
+        col("category", "s.category"),
+        col("body", "s.body"),
+    ],
+};
+
+const CONTRACTS: Spec = Spec {
+    table: "contracts",
+    stage: &[
+        ("external_id", "text"),
+        ("customer_external_id", "text"),
+        ("customer_email", "text"),
+        ("product", "text"),
+        ("started_on", "date"),
+        ("ends_on", "date"),
+        ("renewal_on", "date"),
+        ("monthly_value_cents", "bigint"),
+        ("cancellation_received_at", "timestamptz"),
+        ("cancellation_effective_on", "date"),
+        ("cancellation_reason", "text"),
+        ("customer_id", "bigint"),
+    ],
+    key_stage: &["external_id"],
+    key_target: &["external_id"],
+    key_column: "contract id",
+    customer_links: &[CUSTOMER_LINK],
+    cols: &[
+        req("external_id", "s.external_id"),
+        req("customer_id", "s.customer_id"),
+        col("product", "s.product"),
+        req("started_on", "s.started_on"),
+        col("ends_on", "s.ends_on"),
+        col("renewal_on", "s.renewal_on"),
+        col("monthly_value_cents", "s.monthly_value_cents"),
+        col("cancellation_received_at", "s.cancellation_received_at"),
+        col("cancellation_effective_on", "s.cancellation_effective_on"),
+        col("cancellation_reason", "s.cancellation_reason"),
+    ],
+};
+
+const CONSENTS: Spec = Spec {
+    table: "consents",
+    stage: &[
+        ("customer_external_id", "text"),
+        ("customer_email", "text"),
+        ("channel", "text"),
+        ("status", "text"),
+        ("recorded_at", "timestamptz"),
+        ("source", "text"),
+        ("proof", "text"),
+        ("customer_id", "bigint"),
+    ],
+    key_stage: &["customer_id", "channel", "status", "recorded_at"],
+    key_target: &["customer_id", "channel", "status", "recorded_at"],
+    key_column: "recorded at",
+    customer_links: &[CUSTOMER_LINK],
+    cols: &[
+        req("customer_id", "s.customer_id"),
+        req("channel", "s.channel"),
+        req("status", "s.status"),
+        req("recorded_at", "s.recorded_at"),
+        col("source", "s.source"),
+        col("proof", "s.proof"),
+    ],
+};
+
+const REFERRALS: Spec = Spec {
+    table: "referrals",
+    stage: &[
+        ("referrer_external_id", "text"),
+        ("referrer_email", "text"),
+        ("referred_external_id", "text"),
+        ("referred_email", "text"),
+        ("referred_on", "date"),
+        ("thanked_at", "timestamptz"),
+        ("referrer_id", "bigint"),
+        ("referred_id", "bigint"),
+    ],
+    key_stage: &["referrer_id", "referred_id"],
+    key_target: &["referrer_id", "referred_id"],
+    key_column: "referred customer",
+    customer_links: &[
+        CustomerLink {
+            external_id: "referrer_external_id",
+            email: "referrer_email",
+            resolved: "referrer_id",
+            column: "referrer",
+        },
+        CustomerLink {
+            external_id: "referred_external_id",
+            email: "referred_email",
+            resolved: "referred_id",
+            column: "referred customer",
+        },
+    ],
+    cols: &[
+        req("referrer_id", "s.referrer_id"),
+        req("referred_id", "s.referred_id"),
+        req("referred_on", "s.referred_on"),
+        col("thanked_at", "s.thanked_at"),
+    ],
+};
+
+fn spec(kind: Kind) -> &'static Spec {
+    match kind {
+        Kind::Customers => &CUSTOMERS,
+        Kind::Orders => &ORDERS,
+        Kind::OrderLines => &ORDER_LINES,
+        Kind::Products => &PRODUCTS,
+        Kind::Complaints => &COMPLAINTS,
+        Kind::Contracts => &CONTRACTS,
+        Kind::Consents => &CONSENTS,
+        Kind::Referrals => &REFERRALS,
+    }
+}
+
+fn customer_ref(r: &CustomerRef) -> [V; 2] {
+    match r {
+        CustomerRef::ExternalId(id) => [V::Text(Some(id.clone())), V::Text(None)],
+        CustomerRef::Email(email) => [V::Text(None), V::Text(Some(email.clone()))],
+    }
+}
+
+/// The staging values of a record, in the order of its `Spec::stage` (without `line`).
+fn stage_values(record: &Record, out: &mut Vec<V>) {
+    match record {
+        Record::Customer(c) => out.extend([
+            V::Text(Some(c.external_id.clone())),
+            text(&c.name),
+            V::Text(c.party.map(|p| p.as_str().to_owned())),
+            text(&c.email),
+            text(&c.phone),
+            text(&c.address.street),
+            text(&c.address.postal_code),
+            text(&c.address.city),
+            text(&c.address.country),
+            text(&c.segment),
+            text(&c.industry),
+            text(&c.account_owner),
+            V::Instant(c.created_at),
+        ]),
+        Record::Order(o) => {
+            out.push(V::Text(Some(o.external_id.clone())));
+            out.extend(customer_ref(&o.customer));
+            out.extend([
+                V::Instant(Some(o.ordered_at)),
+                V::Int(Some(o.gross.cents())),
+                V::Int(o.margin.map(|m| m.cents())),
+                V::Int(o.cost.map(|m| m.cents())),
+                V::Int(Some(o.discount.cents())),
+                text(&o.voucher_code),
+                V::Date(o.delivery_promised_on),
+                V::Date(o.delivered_on),
+                text(&o.channel),
+                text(&o.currency),
+                V::Bool(o.returned),
+                V::Bool(o.cancelled),
+            ]);
+            let d = o.customer_details.as_ref();
+            out.extend([
+                V::Text(d.and_then(|d| d.name.clone())),
+                V::Text(d.and_then(|d| d.party.map(|p| p.as_str().to_owned()))),
+                V::Text(d.and_then(|d| d.phone.clone())),
+                V::Text(d.and_then(|d| d.address.street.clone())),
+                V::Text(d.and_then(|d| d.address.postal_code.clone())),
+                V::Text(d.and_then(|d| d.address.city.clone())),
+                V::Text(d.and_then(|d| d.address.country.clone())),
+                V::Int(None),
+            ]);
+        }
+        Record::OrderLine(l) => out.extend([
+            V::Text(Some(l.order_external_id.clone())),
+            V::Int(Some(i64::from(l.line_no))),
+            text(&l.sku),
+            text(&l.product_name),
+            V::Int(Some(l.quantity)),
+            V::Int(Some(l.unit_price.cents())),
+            V::Int(Some(l.discount.cents())),
+            V::Int(None),
+        ]),
+        Record::Product(p) => out.extend([
+            V::Text(Some(p.sku.clone())),
+            text(&p.name),
+            text(&p.category),
+            V::Int(p.price.map(|m| m.cents())),
+            V::Date(p.delisted_on),
+        ]),
+        Record::Complaint(c) => {
+            out.push(V::Text(Some(c.external_id.clone())));
+            out.extend(customer_ref(&c.customer));
+            out.extend([
+                text(&c.order_external_id),
+                V::Instant(Some(c.opened_at)),
+                V::Instant(c.first_response_at),
+                V::Instant(c.resolved_at),
+                V::Text(Some(c.satisfied.as_str().to_owned())),
+                text(&c.category),
+                text(&c.text),
+                V::Int(None),
+            ]);
+        }
+        Record::Contract(c) => {
+            out.push(V::Text(Some(c.external_id.clone())));
+            out.extend(customer_ref(&c.customer));
+            out.extend([
+                text(&c.product),
+                V::Date(Some(c.started_on)),
+                V::Date(c.ends_on),
+                V::Date(c.renewal_on),
+                V::Int(c.monthly_value.map(|m| m.cents())),
+                V::Instant(c.cancellation_received_at),
+                V::Date(c.cancellation_effective_on),
+                text(&c.cancellation_reason),
+                V::Int(None),
+            ]);
+        }
+        Record::Consent(c) => {
+            out.extend(customer_ref(&c.customer));
+            out.extend([
+                V::Text(Some(c.channel.as_str().to_owned())),
+                V::Text(Some(c.status.as_str().to_owned())),
+                V::Instant(Some(c.recorded_at)),
+                text(&c.source),
+                text(&c.proof),
+                V::Int(None),
+            ]);
+        }
+        Record::Referral(r) => {
+            out.extend(customer_ref(&r.referrer));
+            out.extend(customer_ref(&r.referred));
+            out.extend([V::Date(Some(r.referred_on)), V::Instant(r.thanked_at), V::Int(None), V::Int(None)]);
+        }
+    }
+}
+
+enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs one statement on whichever backend the session is on; `$q` is expanded once per
+/// backend so that its binds are typed for that driver.
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+fn sql(s: String) -> AssertSqlSafe<String> {
+    // Every dynamic statement here is assembled from the constant table and column names
+    // of a `Spec`; user data is always bound, never spliced in.
+    AssertSqlSafe(s)
+}
+
+/// An import in progress: one open transaction with a staging table.
+pub struct ImportSession {
+    tx: Tx,
+    backend: Backend,
+    kind: Kind,
+    spec: &'static Spec,
+    options: ImportOptions,
+    buffer: Vec<(u64, Vec<V>)>,
+    rows_per_statement: usize,
+    staged: u64,
+    counts: ImportCounts,
+}
+
+const STAGE: &str = "winback_stage";
+
+impl Db {
+    /// Starts an import of `kind` rows: opens the transaction and the staging table.
+    pub async fn begin_import(&self, kind: Kind, options: ImportOptions) -> Result<ImportSession> {
+        let spec = spec(kind);
+        let mut tx = match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        };
+        let columns: Vec<String> = spec.stage.iter().map(|(name, ty)| format!("{name} {ty}")).collect();
+        let (create, drop) = match self.backend() {
+            // A temporary table lives in the connection; drop a leftover of an earlier,
+            // failed session on the same pooled connection first.
+            Backend::Sqlite => (
+                format!("create temp table {STAGE} (line bigint not null, {})", columns.join(", ")),
+                format!("drop table if exists temp.{STAGE}"),
+            ),
+            Backend::Postgres => (
+                format!("create temp table {STAGE} (line bigint not null, {}) on commit drop", columns.join(", ")),
+                format!("drop table if exists {STAGE}"),
+            ),
+        };
+        on_tx!(&mut tx, conn => {
+            sqlx::query(sql(drop)).execute(&mut *conn).await?;
+            sqlx::query(sql(create)).execute(&mut *conn).await?;
+        });
+        // SQLite allows 32766 bound parameters per statement, PostgreSQL 65535.
+        let rows_per_statement = (30_000 / (spec.stage.len() + 1)).min(1000);
+        Ok(ImportSession {
+            tx,
+            backend: self.backend(),
+            kind,
+            spec,
+            options,
+            buffer: Vec::with_capacity(rows_per_statement),
+            rows_per_statement,
+            staged: 0,
+            counts: ImportCounts::default(),
+        })
+    }
+}
+
+impl ImportSession {
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// Stages one valid row. `line` is the file line reported in problems.
+    ///
+    /// # Panics
+    /// If `record` is not of the session's kind (a programming error).
+    pub async fn push(&mut self, line: u64, record: &Record) -> Result<()> {
+        assert_eq!(record.kind(), self.kind, "record of the wrong kind pushed into an import");
+        let mut values = Vec::with_capacity(self.spec.stage.len());
+        stage_values(record, &mut values);
+        debug_assert_eq!(values.len(), self.spec.stage.len());
+        self.buffer.push((line, values));
+        if self.buffer.len() >= self.rows_per_statement {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    pub fn rows_staged(&self) -> u64 {
+        self.staged + self.buffer.len() as u64
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<&str> = self.spec.stage.iter().map(|(name, _)| *name).collect();
+        let head = format!("insert into {STAGE} (line, {}) ", names.join(", "));
+        let rows = std::mem::take(&mut self.buffer);
+        self.staged += rows.len() as u64;
+        macro_rules! insert {
+            ($db:ty, $conn:expr) => {{
+                let mut builder = QueryBuilder::<$db>::new(head);
+                builder.push_values(rows, |mut b, (line, values)| {
+                    b.push_bind(line as i64);
+                    for value in values {
+                        match value {
+                            V::Text(v) => b.push_bind(v),
+                            V::Int(v) => b.push_bind(v),
+                            V::Bool(v) => b.push_bind(v),
+                            V::Date(v) => b.push_bind(v),
+                            V::Instant(v) => b.push_bind(v),
+                        };
+                    }
+                });
+                builder.build().execute($conn).await?;
+            }};
+        }
+        match &mut self.tx {
+            Tx::Sqlite(tx) => insert!(Sqlite, &mut **tx),
+            Tx::Postgres(tx) => insert!(Postgres, &mut **tx),
+        }
+        self.buffer = Vec::with_capacity(self.rows_per_statement);
+        Ok(())
+    }
+
+    async fn execute(&mut self, statement: String) -> Result<u64> {
+        Ok(on_tx!(&mut self.tx, conn => sqlx::query(sql(statement)).execute(conn).await?.rows_affected()))
+    }
+
+    async fn problems(&mut self, statement: String, column: &'static str) -> Result<Vec<RowProblem>> {
+        let rows: Vec<(i64, String)> = on_tx!(&mut self.tx, conn => sqlx::query_as(sql(statement)).fetch_all(conn).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(line, reason)| RowProblem { line: line as u64, column, reason })
+            .collect())
+    }
+
+    async fn count(&mut self, statement: String) -> Result<u64> {
+        let n: i64 = on_tx!(&mut self.tx, conn => sqlx::query_scalar(sql(statement)).fetch_one(conn).await?);
+        Ok(n as u64)
+    }
+
+    /// Resolves references and checks keys. Returns every row the store cannot take; with
+    /// `skip_invalid` those rows are dropped from the import, otherwise the caller should
+    /// roll back when the list is not empty.
+    pub async fn resolve(&mut self) -> Result<Vec<RowProblem>> {
+        self.flush().await?;
+        let spec = self.spec;
+        let mut problems = Vec::new();
+
+        if self.kind == Kind::Orders && self.options.create_customers {
+            self.counts.customers_created = self.create_missing_customers().await?;
+        }
+        for link in spec.customer_links {
+            // By external id first; rows that name only an e-mail address match the
+            // customer with that address (the oldest one if several share it).
+            self.execute(format!(
+                "update {STAGE} set {res} = coalesce(
+                    (select c.id from customers c where c.external_id = {STAGE}.{ext}),
+                    (select min(c.id) from customers c where c.email = {STAGE}.{email}))",
+                res = link.resolved,
+                ext = link.external_id,
+                email = link.email,
+            ))
+            .await?;
+            let hint = if self.kind == Kind::Orders {
+                "; import the customers first, or use --create-customers"
+            } else {
+                "; import the customers first"
+            };
+            problems.extend(
+                self.problems(
+                    format!(
+                        "select line, 'unknown customer ' || coalesce({ext}, {email}) || '{hint}'
+                         from {STAGE} where {res} is null order by line",
+                        res = link.resolved,
+                        ext = link.external_id,
+                        email = link.email,
+                    ),
+                    link.column,
+                )
+                .await?,
+            );
+        }
+        if self.kind == Kind::OrderLines {
+            self.execute(format!(
+                "update {STAGE} set order_id = (select o.id from orders o where o.external_id = {STAGE}.order_external_id)"
+            ))
+            .await?;
+            problems.extend(
+                self.problems(
+                    format!(
+                        "select line, 'unknown order ' || order_external_id || '; import the orders first'
+                         from {STAGE} where order_id is null order by line"
+                    ),
+                    "order id",
+                )
+                .await?,
+            );
+        }
+        // The same key twice in one file is ambiguous: which row is right? Report every
+        // later occurrence with the line of the first.
+        let key = spec.key_stage.join(", ");
+        let key_eq: Vec<String> = spec.key_stage.iter().map(|k| format!("f.{k} = d.{k}")).collect();
+        problems.extend(
+            self.problems(
+                format!(
+                    "select d.line, 'duplicate: the same {what} as line ' || f.line
+                     from {STAGE} d join (select {key}, min(line) as line from {STAGE} group by {key}) f
+                       on {key_eq} and d.line > f.line
+                     order by d.line",
+                    what = spec.key_column,
+                    key_eq = key_eq.join(" and "),
+                ),
+                spec.key_column,
+            )
+            .await?,
+        );
+        problems.sort_by_key(|p| p.line);
+        if self.options.skip_invalid && !problems.is_empty() {
+            // Drop the rejected rows; a temporary table of their lines keeps this one statement.
+            let lines: Vec<String> = problems.iter().map(|p| p.line.to_string()).collect();
+            for chunk in lines.chunks(10_000) {
+                self.execute(format!("delete from {STAGE} where line in ({})", chunk.join(","))).await?;
+            }
+        }
+        Ok(problems)
+    }
+
+    /// Creates customers that staged orders refer to but that do not exist yet, from the
+    /// customer columns the order file carries. Their external id is the file's customer
+    /// id, or the e-mail address when the file has none.
+    async fn create_missing_customers(&mut self) -> Result<u64> {
+        self.execute(format!(
+            "insert into customers (external_id, name, party, email, phone, street, postal_code, city, country, imported_at)
+             select coalesce(s.customer_external_id, s.customer_email), max(s.c_name), max(s.c_party), max(s.customer_email),
+                    max(s.c_phone), max(s.c_street), max(s.c_postal_code), max(s.c_city), max(s.c_country), {now}
+             from {STAGE} s
+             where not exists (select 1 from customers c where c.external_id = coalesce(s.customer_external_id, s.customer_email))
+               and (s.customer_external_id is not null
+                    or not exists (select 1 from customers c where c.email = s.customer_email))
+             group by coalesce(s.customer_external_id, s.customer_email)",
+            now = self.now_sql(),
+        ))
+        .await
+    }
+
+    fn now_sql(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            Backend::Postgres => "now()",
+        }
+    }
+
+    /// Merges the staged rows into their table and records the import in the log. Only
+    /// now does anything become visible.
+    pub async fn commit(mut self, meta: ImportMeta) -> Result<ImportCounts> {
+        self.flush().await?;
+        let spec = self.spec;
+        let total = self.count(format!("select count(*) from {STAGE}")).await?;
+        let key_match: Vec<String> =
+            spec.key_target.iter().zip(spec.key_stage).map(|(t, s)| format!("t.{t} = s.{s}")).collect();
+        let key_match = key_match.join(" and ");
+        let existing = self
+            .count(format!(
+                "select count(*) from {STAGE} s where exists (select 1 from {table} t where {key_match})",
+                table = spec.table
+            ))
+            .await?;
+
+        let names: Vec<&str> = spec.cols.iter().map(|c| c.name).collect();
+        let sources: Vec<&str> = spec.cols.iter().map(|c| c.source).collect();
+        let mut extra_names = String::new();
+        let mut extra_values = String::new();
+        if self.kind == Kind::Customers {
+            extra_names.push_str(", imported_at");
+            extra_values = format!(", {}", self.now_sql());
+        }
+        let distinct = match self.backend {
+            Backend::Sqlite => "is not",
+            Backend::Postgres => "is distinct from",
+        };
+        let updatable: Vec<&Col> = spec.cols.iter().filter(|c| !spec.key_target.contains(&c.name)).collect();
+        let sets: Vec<String> = updatable
+            .iter()
+            .map(|c| {
+                if c.keep_when_null {
+                    format!("{n} = coalesce(excluded.{n}, {t}.{n})", n = c.name, t = spec.table)
+                } else {
+                    format!("{n} = excluded.{n}", n = c.name)
+                }
+            })
+            .collect();
+        let changed: Vec<String> = updatable
+            .iter()
+            .map(|c| {
+                if c.keep_when_null {
+                    format!("(excluded.{n} is not null and excluded.{n} {distinct} {t}.{n})", n = c.name, t = spec.table)
+                } else {
+                    format!("excluded.{n} {distinct} {t}.{n}", n = c.name, t = spec.table)
+                }
+            })
+            .collect();
+        let on_conflict = if sets.is_empty() {
+            "do nothing".to_owned()
+        } else {
+            format!("do update set {} where {}", sets.join(", "), changed.join(" or "))
+        };
+        // `where true`: SQLite needs it to parse an upsert after INSERT ... SELECT.
+        let affected = self
+            .execute(format!(
+                "insert into {table} ({names}{extra_names})
+                 select {sources}{extra_values} from {STAGE} s where true order by s.line
+                 on conflict ({conflict}) {on_conflict}",
+                table = spec.table,
+                names = names.join(", "),
+                sources = sources.join(", "),
+                conflict = spec.key_target.join(", "),
+            ))
+            .await?;
+        let inserted = total - existing;
+        let updated = affected.saturating_sub(inserted);
+        self.counts.inserted = inserted;
+        self.counts.updated = updated;
+        self.counts.unchanged = existing.saturating_sub(updated);
+
+        let counts = self.counts;
+        let finished_at = Utc::now();
+        on_tx!(&mut self.tx, conn => {
+            sqlx::query(
+                "insert into imports (kind, file_name, file_bytes, rows_read, rows_inserted, rows_updated,
+                                      rows_unchanged, rows_rejected, started_at, finished_at)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(self.kind.as_str())
+            .bind(meta.file_name.clone())
+            .bind(meta.file_bytes as i64)
+            .bind(meta.rows_read as i64)
+            .bind(counts.inserted as i64)
+            .bind(counts.updated as i64)
+            .bind(counts.unchanged as i64)
+            .bind(meta.rows_rejected as i64)
+            .bind(meta.started_at)
+            .bind(finished_at)
+            .execute(conn)
+            .await?;
+        });
+        match self.tx {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(counts)
+    }
+
+    /// Abandons the import: nothing of it was ever visible.
+    pub async fn rollback(self) -> Result<()> {
+        match self.tx {
+            Tx::Sqlite(tx) => tx.rollback().await?,
+            Tx::Postgres(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+}
