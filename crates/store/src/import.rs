@@ -14,6 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Sqlite, Transaction};
 use winback_engine::{CustomerRef, Kind, Record};
 
+use crate::sqlite_fast::{self, Messages};
 use crate::{Backend, Db, Result};
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -54,7 +55,7 @@ pub struct ImportMeta {
 
 /// A value bound into the staging table.
 #[derive(Debug, Clone)]
-enum V {
+pub(crate) enum V {
     Text(Option<String>),
     Int(Option<i64>),
     Bool(bool),
@@ -512,6 +513,106 @@ fn stage_values(record: &Record, out: &mut Vec<V>) {
     }
 }
 
+/// The single-statement insert of the SQLite fast path (see `sqlite_fast`), for the kinds
+/// with a simple natural key and at most one reference.
+fn fast_insert(kind: Kind, spec: &Spec, now: &str) -> Option<(String, &'static Messages)> {
+    const CUSTOMER_HINT: &str = "; import the customers first";
+    static CUSTOMERS_M: Messages = Messages {
+        reference_column: "",
+        reference_reason: "",
+        reference_hint: "",
+        reference_values: &[],
+        key_column: "customer id",
+        key_values: &[0],
+    };
+    static ORDERS_M: Messages = Messages {
+        reference_column: "customer",
+        reference_reason: "unknown customer",
+        reference_hint: "; import the customers first, or use --create-customers",
+        reference_values: &[1, 2],
+        key_column: "order id",
+        key_values: &[0],
+    };
+    static ORDER_LINES_M: Messages = Messages {
+        reference_column: "order id",
+        reference_reason: "unknown order",
+        reference_hint: "; import the orders first",
+        reference_values: &[0],
+        key_column: "order line",
+        key_values: &[0, 1],
+    };
+    static PRODUCTS_M: Messages = Messages {
+        reference_column: "",
+        reference_reason: "",
+        reference_hint: "",
+        reference_values: &[],
+        key_column: "sku",
+        key_values: &[0],
+    };
+    static COMPLAINTS_M: Messages = Messages {
+        reference_column: "customer",
+        reference_reason: "unknown customer",
+        reference_hint: CUSTOMER_HINT,
+        reference_values: &[1, 2],
+        key_column: "complaint id",
+        key_values: &[0],
+    };
+    static CONTRACTS_M: Messages = Messages {
+        reference_column: "customer",
+        reference_reason: "unknown customer",
+        reference_hint: CUSTOMER_HINT,
+        reference_values: &[1, 2],
+        key_column: "contract id",
+        key_values: &[0],
+    };
+    let messages: &'static Messages = match kind {
+        Kind::Customers => &CUSTOMERS_M,
+        Kind::Orders => &ORDERS_M,
+        Kind::OrderLines => &ORDER_LINES_M,
+        Kind::Products => &PRODUCTS_M,
+        Kind::Complaints => &COMPLAINTS_M,
+        Kind::Contracts => &CONTRACTS_M,
+        Kind::Consents | Kind::Referrals => return None,
+    };
+    let param = |name: &str| {
+        let pos = spec.stage.iter().position(|(n, _)| *n == name).expect("a staging column");
+        format!("?{}", pos + 1)
+    };
+    let mut names: Vec<&str> = Vec::new();
+    let mut values: Vec<String> = Vec::new();
+    for col in spec.cols {
+        names.push(col.name);
+        let source = col.source.strip_prefix("s.").expect("staging sources are s.<column>");
+        values.push(match source {
+            "customer_id" => format!(
+                "coalesce((select id from customers where external_id = {}), (select min(id) from customers where email = {}))",
+                param("customer_external_id"),
+                param("customer_email")
+            ),
+            "order_id" => format!("(select id from orders where external_id = {})", param("order_external_id")),
+            other => param(other),
+        });
+    }
+    if kind == Kind::Customers {
+        names.push("imported_at");
+        values.push(now.to_owned());
+    }
+    Some((
+        format!("insert into {} ({}) values ({})", spec.table, names.join(", "), values.join(", ")),
+        messages,
+    ))
+}
+
+struct Fast {
+    sql: std::ffi::CString,
+    /// Secondary indexes dropped for the load and rebuilt (sorted, in one pass) before the
+    /// commit. DDL is transactional in SQLite, so a killed import leaves them as they were.
+    dropped_indexes: Vec<String>,
+    messages: &'static Messages,
+    problems: Vec<RowProblem>,
+    inserted: u64,
+}
+
 enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
@@ -551,6 +652,8 @@ pub struct ImportSession {
     rows_per_statement: usize,
     staged: u64,
     counts: ImportCounts,
+    /// Set when the SQLite fast path is used (the target table was empty at the start).
+    fast: Option<Fast>,
 }
 
 const STAGE: &str = "winback_stage";
@@ -563,6 +666,41 @@ impl Db {
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         };
+        // The fast path needs an empty target table: then nothing is merged, only inserted.
+        // The check runs inside the import's transaction.
+        if self.backend() == Backend::Sqlite
+            && !options.create_customers
+            && let Some((insert, messages)) = fast_insert(kind, spec, SQLITE_NOW)
+        {
+            let Tx::Sqlite(conn) = &mut tx else { unreachable!("the backend is SQLite") };
+            let any: i64 = sqlx::query_scalar(sql(format!("select exists (select 1 from {})", spec.table)))
+                .fetch_one(&mut **conn)
+                .await?;
+            if any == 0 {
+                let indexes: Vec<(String, String)> = sqlx::query_as(
+                    "select name, sql from sqlite_master where type = 'index' and tbl_name = $1 and sql is not null",
+                )
+                .bind(spec.table)
+                .fetch_all(&mut **conn)
+                .await?;
+                for (name, _) in &indexes {
+                    sqlx::query(sql(format!("drop index {name}"))).execute(&mut **conn).await?;
+                }
+                let dropped_indexes = indexes.into_iter().map(|(_, create)| create).collect();
+                return Ok(ImportSession {
+                    tx,
+                    backend: Backend::Sqlite,
+                    kind,
+                    spec,
+                    options,
+                    buffer: Vec::with_capacity(FAST_BATCH),
+                    rows_per_statement: FAST_BATCH,
+                    staged: 0,
+                    counts: ImportCounts::default(),
+                    fast: Some(Fast { sql: sqlite_fast::c_sql(insert), dropped_indexes, messages, problems: Vec::new(), inserted: 0 }),
+                });
+            }
+        }
         let columns: Vec<String> = spec.stage.iter().map(|(name, ty)| format!("{name} {ty}")).collect();
         let (create, drop) = match self.backend() {
             // A temporary table lives in the connection; drop a leftover of an earlier,
@@ -592,9 +730,13 @@ impl Db {
             rows_per_statement,
             staged: 0,
             counts: ImportCounts::default(),
+            fast: None,
         })
     }
 }
+
+const FAST_BATCH: usize = 8192;
+const SQLITE_NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 impl ImportSession {
     pub fn kind(&self) -> Kind {
@@ -623,6 +765,13 @@ impl ImportSession {
 
     async fn flush(&mut self) -> Result<()> {
         if self.buffer.is_empty() {
+            return Ok(());
+        }
+        if let Some(fast) = &mut self.fast {
+            let rows = std::mem::replace(&mut self.buffer, Vec::with_capacity(FAST_BATCH));
+            self.staged += rows.len() as u64;
+            let Tx::Sqlite(tx) = &mut self.tx else { unreachable!("the fast path is SQLite only") };
+            fast.inserted += sqlite_fast::insert_rows(&mut **tx, &fast.sql, rows, fast.messages, &mut fast.problems).await?;
             return Ok(());
         }
         let names: Vec<&str> = self.spec.stage.iter().map(|(name, _)| *name).collect();
@@ -677,6 +826,12 @@ impl ImportSession {
     /// roll back when the list is not empty.
     pub async fn resolve(&mut self) -> Result<Vec<RowProblem>> {
         self.flush().await?;
+        if let Some(fast) = &mut self.fast {
+            // Failed rows were never inserted: with skip_invalid they are simply left out.
+            let mut problems = std::mem::take(&mut fast.problems);
+            problems.sort_by_key(|p| p.line);
+            return Ok(problems);
+        }
         let spec = self.spec;
         let mut problems = Vec::new();
 
@@ -737,11 +892,12 @@ impl ImportSession {
         problems.extend(
             self.problems(
                 format!(
-                    "select d.line, 'duplicate: the same {what} as line ' || f.line
+                    "select d.line, 'duplicate: {what} ' || coalesce(cast(d.{first} as text), '') || ' appears earlier in the file, on line ' || f.line
                      from {STAGE} d join (select {key}, min(line) as line from {STAGE} group by {key}) f
                        on {key_eq} and d.line > f.line
                      order by d.line",
                     what = spec.key_column,
+                    first = spec.key_stage[0],
                     key_eq = key_eq.join(" and "),
                 ),
                 spec.key_column,
@@ -779,7 +935,7 @@ impl ImportSession {
 
     fn now_sql(&self) -> &'static str {
         match self.backend {
-            Backend::Sqlite => "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            Backend::Sqlite => SQLITE_NOW,
             Backend::Postgres => "now()",
         }
     }
@@ -788,6 +944,13 @@ impl ImportSession {
     /// now does anything become visible.
     pub async fn commit(mut self, meta: ImportMeta) -> Result<ImportCounts> {
         self.flush().await?;
+        if let Some(fast) = self.fast.take() {
+            self.counts.inserted = fast.inserted;
+            for create in fast.dropped_indexes {
+                self.execute(create).await?;
+            }
+            return self.finish(meta).await;
+        }
         let spec = self.spec;
         let total = self.count(format!("select count(*) from {STAGE}")).await?;
         let key_match: Vec<String> =
@@ -855,7 +1018,11 @@ impl ImportSession {
         self.counts.inserted = inserted;
         self.counts.updated = updated;
         self.counts.unchanged = existing.saturating_sub(updated);
+        self.finish(meta).await
+    }
 
+    /// Logs the import and commits.
+    async fn finish(mut self, meta: ImportMeta) -> Result<ImportCounts> {
         let counts = self.counts;
         let finished_at = Utc::now();
         on_tx!(&mut self.tx, conn => {

@@ -7,15 +7,19 @@
 //!
 //! Architecture invariant: this crate takes and returns engine types; it knows nothing of
 //! files, CSV, HTTP or the command line.
-#![forbid(unsafe_code)]
+// Unsafe code is denied everywhere but in `sqlite_fast`, the one FFI hot path.
+#![deny(unsafe_code)]
 
 mod db;
 pub mod import;
 mod migrate;
+mod sqlite_fast;
+mod staff;
 pub mod stats;
 pub mod testing;
 
 pub use db::{Backend, Db, DbUrl};
+pub use staff::StaffUser;
 pub use import::{ImportCounts, ImportMeta, ImportOptions, ImportSession, RowProblem};
 
 /// Errors a caller can act on.
@@ -40,6 +44,8 @@ pub enum Error {
         "the database has schema version {found}, newer than this winback knows ({known}); upgrade winback"
     )]
     SchemaTooNew { found: i64, known: i64 },
+    #[error("SQLite: {0}")]
+    Sqlite(String),
     #[error("not found")]
     NotFound,
     #[error(transparent)]

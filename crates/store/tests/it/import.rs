@@ -170,8 +170,16 @@ async fn the_same_key_twice_in_one_file_is_rejected(db: Db) {
     let problems = import(&db, Kind::Customers, &rows, ImportOptions::default()).await.unwrap_err();
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].line, 4);
-    assert!(problems[0].reason.contains("line 2"), "{}", problems[0].reason);
+    assert!(problems[0].reason.contains("duplicate") && problems[0].reason.contains("K1"), "{}", problems[0].reason);
     assert!(db.snapshot("customers").await.unwrap().is_empty());
+
+    // Into a table that already has rows (the merging path) the report names the first line.
+    import(&db, Kind::Customers, &[customer("K0", "z@example.de")], ImportOptions::default()).await.unwrap();
+    let problems = import(&db, Kind::Customers, &rows, ImportOptions::default()).await.unwrap_err();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].line, 4);
+    assert!(problems[0].reason.contains("line 2"), "{}", problems[0].reason);
+    assert_eq!(db.snapshot("customers").await.unwrap().len(), 1);
 }
 both_backends!(the_same_key_twice_in_one_file_is_rejected, super::the_same_key_twice_in_one_file_is_rejected);
 
