@@ -31,7 +31,7 @@ async fn main() {
         let mut c = CustomerRecord::new(format!("K{idx:07}"));
         c.name = Some(format!("Kunde {idx}"));
         c.email = Some(format!("k{idx}@example.de"));
-        session.push(idx + 2, &Record::Customer(c)).await.unwrap();
+        session.push(idx + 2, Record::Customer(c)).await.unwrap();
     }
     assert!(session.resolve().await.unwrap().is_empty());
     session.commit(meta(n_customers)).await.unwrap();
@@ -59,7 +59,7 @@ async fn main() {
             cancelled: false,
             customer_details: None,
         };
-        session.push(idx + 2, &Record::Order(order)).await.unwrap();
+        session.push(idx + 2, Record::Order(order)).await.unwrap();
     }
     let staged = t.elapsed().as_secs_f64();
     let problems = session.resolve().await.unwrap();

@@ -63,8 +63,8 @@ pub(crate) enum V {
     Instant(Option<DateTime<Utc>>),
 }
 
-fn text(s: &Option<String>) -> V {
-    V::Text(s.clone())
+fn text(s: Option<String>) -> V {
+    V::Text(s)
 }
 
 /// A column of a target table, filled from a staging expression.
@@ -394,120 +394,122 @@ fn spec(kind: Kind) -> &'static Spec {
     }
 }
 
-fn customer_ref(r: &CustomerRef) -> [V; 2] {
+fn customer_ref(r: CustomerRef) -> [V; 2] {
     match r {
-        CustomerRef::ExternalId(id) => [V::Text(Some(id.clone())), V::Text(None)],
-        CustomerRef::Email(email) => [V::Text(None), V::Text(Some(email.clone()))],
+        CustomerRef::ExternalId(id) => [V::Text(Some(id)), V::Text(None)],
+        CustomerRef::Email(email) => [V::Text(None), V::Text(Some(email))],
     }
 }
 
 /// The staging values of a record, in the order of its `Spec::stage` (without `line`).
-fn stage_values(record: &Record, out: &mut Vec<V>) {
+fn stage_values(record: Record, out: &mut Vec<V>) {
     match record {
         Record::Customer(c) => out.extend([
-            V::Text(Some(c.external_id.clone())),
-            text(&c.name),
+            V::Text(Some(c.external_id)),
+            text(c.name),
             V::Text(c.party.map(|p| p.as_str().to_owned())),
-            text(&c.email),
-            text(&c.phone),
-            text(&c.address.street),
-            text(&c.address.postal_code),
-            text(&c.address.city),
-            text(&c.address.country),
-            text(&c.segment),
-            text(&c.industry),
-            text(&c.account_owner),
+            text(c.email),
+            text(c.phone),
+            text(c.address.street),
+            text(c.address.postal_code),
+            text(c.address.city),
+            text(c.address.country),
+            text(c.segment),
+            text(c.industry),
+            text(c.account_owner),
             V::Instant(c.created_at),
         ]),
         Record::Order(o) => {
-            out.push(V::Text(Some(o.external_id.clone())));
-            out.extend(customer_ref(&o.customer));
+            out.push(V::Text(Some(o.external_id)));
+            out.extend(customer_ref(o.customer));
             out.extend([
                 V::Instant(Some(o.ordered_at)),
                 V::Int(Some(o.gross.cents())),
                 V::Int(o.margin.map(|m| m.cents())),
                 V::Int(o.cost.map(|m| m.cents())),
                 V::Int(Some(o.discount.cents())),
-                text(&o.voucher_code),
+                text(o.voucher_code),
                 V::Date(o.delivery_promised_on),
                 V::Date(o.delivered_on),
-                text(&o.channel),
-                text(&o.currency),
+                text(o.channel),
+                text(o.currency),
                 V::Bool(o.returned),
                 V::Bool(o.cancelled),
             ]);
-            let d = o.customer_details.as_ref();
-            out.extend([
-                V::Text(d.and_then(|d| d.name.clone())),
-                V::Text(d.and_then(|d| d.party.map(|p| p.as_str().to_owned()))),
-                V::Text(d.and_then(|d| d.phone.clone())),
-                V::Text(d.and_then(|d| d.address.street.clone())),
-                V::Text(d.and_then(|d| d.address.postal_code.clone())),
-                V::Text(d.and_then(|d| d.address.city.clone())),
-                V::Text(d.and_then(|d| d.address.country.clone())),
-                V::Int(None),
-            ]);
+            match o.customer_details {
+                Some(d) => out.extend([
+                    V::Text(d.name),
+                    V::Text(d.party.map(|p| p.as_str().to_owned())),
+                    V::Text(d.phone),
+                    V::Text(d.address.street),
+                    V::Text(d.address.postal_code),
+                    V::Text(d.address.city),
+                    V::Text(d.address.country),
+                ]),
+                None => out.extend(std::iter::repeat_with(|| V::Text(None)).take(7)),
+            }
+            out.push(V::Int(None));
         }
         Record::OrderLine(l) => out.extend([
-            V::Text(Some(l.order_external_id.clone())),
+            V::Text(Some(l.order_external_id)),
             V::Int(Some(i64::from(l.line_no))),
-            text(&l.sku),
-            text(&l.product_name),
+            text(l.sku),
+            text(l.product_name),
             V::Int(Some(l.quantity)),
             V::Int(Some(l.unit_price.cents())),
             V::Int(Some(l.discount.cents())),
             V::Int(None),
         ]),
         Record::Product(p) => out.extend([
-            V::Text(Some(p.sku.clone())),
-            text(&p.name),
-            text(&p.category),
+            V::Text(Some(p.sku)),
+            text(p.name),
+            text(p.category),
             V::Int(p.price.map(|m| m.cents())),
             V::Date(p.delisted_on),
         ]),
         Record::Complaint(c) => {
-            out.push(V::Text(Some(c.external_id.clone())));
-            out.extend(customer_ref(&c.customer));
+            out.push(V::Text(Some(c.external_id)));
+            out.extend(customer_ref(c.customer));
             out.extend([
-                text(&c.order_external_id),
+                text(c.order_external_id),
                 V::Instant(Some(c.opened_at)),
                 V::Instant(c.first_response_at),
                 V::Instant(c.resolved_at),
                 V::Text(Some(c.satisfied.as_str().to_owned())),
-                text(&c.category),
-                text(&c.text),
+                text(c.category),
+                text(c.text),
                 V::Int(None),
             ]);
         }
         Record::Contract(c) => {
-            out.push(V::Text(Some(c.external_id.clone())));
-            out.extend(customer_ref(&c.customer));
+            out.push(V::Text(Some(c.external_id)));
+            out.extend(customer_ref(c.customer));
             out.extend([
-                text(&c.product),
+                text(c.product),
                 V::Date(Some(c.started_on)),
                 V::Date(c.ends_on),
                 V::Date(c.renewal_on),
                 V::Int(c.monthly_value.map(|m| m.cents())),
                 V::Instant(c.cancellation_received_at),
                 V::Date(c.cancellation_effective_on),
-                text(&c.cancellation_reason),
+                text(c.cancellation_reason),
                 V::Int(None),
             ]);
         }
         Record::Consent(c) => {
-            out.extend(customer_ref(&c.customer));
+            out.extend(customer_ref(c.customer));
             out.extend([
                 V::Text(Some(c.channel.as_str().to_owned())),
                 V::Text(Some(c.status.as_str().to_owned())),
                 V::Instant(Some(c.recorded_at)),
-                text(&c.source),
-                text(&c.proof),
+                text(c.source),
+                text(c.proof),
                 V::Int(None),
             ]);
         }
         Record::Referral(r) => {
-            out.extend(customer_ref(&r.referrer));
-            out.extend(customer_ref(&r.referred));
+            out.extend(customer_ref(r.referrer));
+            out.extend(customer_ref(r.referred));
             out.extend([V::Date(Some(r.referred_on)), V::Instant(r.thanked_at), V::Int(None), V::Int(None)]);
         }
     }
@@ -747,7 +749,7 @@ impl ImportSession {
     ///
     /// # Panics
     /// If `record` is not of the session's kind (a programming error).
-    pub async fn push(&mut self, line: u64, record: &Record) -> Result<()> {
+    pub async fn push(&mut self, line: u64, record: Record) -> Result<()> {
         assert_eq!(record.kind(), self.kind, "record of the wrong kind pushed into an import");
         let mut values = Vec::with_capacity(self.spec.stage.len());
         stage_values(record, &mut values);

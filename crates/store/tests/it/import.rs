@@ -40,7 +40,7 @@ fn order(id: &str, customer: CustomerRef, cents: i64) -> Record {
 async fn import(db: &Db, kind: Kind, rows: &[Record], options: ImportOptions) -> Result<ImportCounts, Vec<RowProblem>> {
     let mut session = db.begin_import(kind, options).await.expect("begin");
     for (idx, row) in rows.iter().enumerate() {
-        session.push(idx as u64 + 2, row).await.expect("push");
+        session.push(idx as u64 + 2, row.clone()).await.expect("push");
     }
     let problems = session.resolve().await.expect("resolve");
     if !problems.is_empty() && !options.skip_invalid {
@@ -186,7 +186,7 @@ both_backends!(the_same_key_twice_in_one_file_is_rejected, super::the_same_key_t
 async fn an_abandoned_import_leaves_nothing_behind(db: Db) {
     let mut session = db.begin_import(Kind::Customers, ImportOptions::default()).await.unwrap();
     for idx in 0..2500u64 {
-        session.push(idx + 2, &customer(&format!("K{idx}"), "x@example.de")).await.unwrap();
+        session.push(idx + 2, customer(&format!("K{idx}"), "x@example.de")).await.unwrap();
     }
     drop(session);
     assert!(db.snapshot("customers").await.unwrap().is_empty());

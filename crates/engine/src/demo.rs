@@ -1,1 +1,0 @@
-//! Demo company simulation (to be written).

@@ -1,0 +1,114 @@
+//! The command line: every option documented once, here (the doc comments are `--help`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "winback", version, about = "Customer recovery (Kundenrückgewinnung): find lost customers, learn why, win the right ones back")]
+pub struct Cli {
+    /// Database URL: sqlite://PATH (the default, a file that needs no setup) or
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DB.
+    #[arg(long, global = true, env = "WINBACK_DB", default_value = "sqlite://winback.db")]
+    pub db: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import CSV or XLSX exports (shop, ERP, CRM). Each file is all-or-nothing.
+    Import(ImportArgs),
+    /// Print the number of stored rows of each kind.
+    Stats(StatsArgs),
+    /// Create a demo company as export files and import them.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    Customers,
+    Orders,
+    OrderLines,
+    Products,
+    Complaints,
+    Contracts,
+    Consents,
+    Referrals,
+}
+
+impl KindArg {
+    pub fn kind(self) -> winback_engine::Kind {
+        use winback_engine::Kind;
+        match self {
+            KindArg::Customers => Kind::Customers,
+            KindArg::Orders => Kind::Orders,
+            KindArg::OrderLines => Kind::OrderLines,
+            KindArg::Products => Kind::Products,
+            KindArg::Complaints => Kind::Complaints,
+            KindArg::Contracts => Kind::Contracts,
+            KindArg::Consents => Kind::Consents,
+            KindArg::Referrals => Kind::Referrals,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What the files hold.
+    #[arg(value_enum)]
+    pub kind: KindArg,
+    /// CSV or XLSX files; each is imported in its own transaction.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// A TOML mapping file for columns (and format) the importer does not recognise.
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Import the good rows and write the rejected ones to a reject file
+    /// (FILE.rejected.csv next to the input, or --reject-file).
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Where --skip-invalid writes the rejected rows (for a single input file).
+    #[arg(long, requires = "skip_invalid")]
+    pub reject_file: Option<PathBuf>,
+    /// Create customers that orders refer to but that are not known yet, from the
+    /// customer columns of the order file (name, e-mail, address).
+    #[arg(long)]
+    pub create_customers: bool,
+    /// Time zone of local times without an offset: Europe/Berlin, UTC or +HH:MM.
+    #[arg(long, env = "WINBACK_TIME_ZONE", default_value = "Europe/Berlin")]
+    pub time_zone: String,
+    /// Print the report as JSON (one object per file) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Print the counts as a JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of customers (about ten orders each).
+    #[arg(long, default_value_t = 2000)]
+    pub customers: u64,
+    /// Seed: the same seed gives the same company.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Folder for the export files and the truth file.
+    #[arg(long, default_value = "demo")]
+    pub out: PathBuf,
+    /// A wholesaler with contracts and account owners instead of an online shop.
+    #[arg(long)]
+    pub b2b: bool,
+    /// Last day of the simulated history (yyyy-mm-dd); today when not given.
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Only write the files; do not import them.
+    #[arg(long)]
+    pub no_import: bool,
+}

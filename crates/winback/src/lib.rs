@@ -1,0 +1,75 @@
+//! winback as a library: the command line's actions, so that tests (and later the web
+//! server) can call them in-process.
+//!
+//! `main.rs` only parses arguments and calls [`run`]. The import pipeline lives in
+//! [`import`]: `winback-formats` decides what is valid, `winback-store` commits all or
+//! nothing; the web upload will call the same code.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod demo;
+pub mod import;
+pub mod telemetry;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use winback_store::{Db, DbUrl};
+
+use cli::{Cli, Command};
+
+/// Runs one command; the exit code says whether it did what was asked.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("while starting the async runtime")?;
+    runtime.block_on(run_async(cli))
+}
+
+async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
+    let url = DbUrl::new(normalise_db_url(&cli.db));
+    match cli.command {
+        Command::Import(args) => {
+            let db = open(&url).await?;
+            let ok = import::run(&db, &args).await?;
+            db.close().await;
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Stats(args) => {
+            let db = open(&url).await?;
+            let counts = db.counts().await.context("while counting rows")?;
+            if args.json {
+                let map: serde_json::Map<String, serde_json::Value> =
+                    counts.iter().map(|(kind, n)| (kind.as_str().to_owned(), (*n).into())).collect();
+                println!("{}", serde_json::Value::Object(map));
+            } else {
+                for (kind, n) in counts {
+                    println!("{:<12} {n:>12}", kind.as_str());
+                }
+            }
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(args) => {
+            let ok = demo::run(&url, &args).await?;
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+    }
+}
+
+/// Accepts a bare path as a SQLite file (`winback.db` means `sqlite://winback.db`).
+pub fn normalise_db_url(raw: &str) -> String {
+    if raw.contains("://") || raw.starts_with("sqlite:") {
+        raw.to_owned()
+    } else {
+        format!("sqlite://{raw}")
+    }
+}
+
+pub async fn open(url: &DbUrl) -> anyhow::Result<Db> {
+    Db::connect(url).await.with_context(|| {
+        format!("while opening the database {url} (check --db or WINBACK_DB; PostgreSQL must be running and reachable)")
+    })
+}

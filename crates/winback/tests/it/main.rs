@@ -1,0 +1,5 @@
+//! Integration tests: the real `winback` binary on real files, against SQLite and PostgreSQL.
+
+mod cli_import;
+mod helpers;
+mod kill;
