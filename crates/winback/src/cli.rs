@@ -24,6 +24,9 @@ pub enum Command {
     Stats(StatsArgs),
     /// Create a demo company as export files and import them.
     Demo(DemoArgs),
+    /// Customer-base models (BG/NBD, Pareto/NBD, MBG/NBD, Gamma-Gamma, sBG).
+    #[command(subcommand)]
+    Model(ModelCommand),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -111,4 +114,27 @@ pub struct DemoArgs {
     /// Only write the files; do not import them.
     #[arg(long)]
     pub no_import: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Fit a model to a per-customer summary file and score every customer.
+    Fit(ModelFitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ModelFitArgs {
+    /// bgnbd, pareto-nbd, mbgnbd, gamma-gamma or sbg.
+    #[arg(long)]
+    pub model: String,
+    /// CSV with `id,frequency,recency,T[,monetary_value]` (time unit as given); for sbg
+    /// `period,survivors` with period 0 holding the cohort size.
+    #[arg(long)]
+    pub summary: PathBuf,
+    /// Horizon for the expected number of transactions, in the summary's time unit.
+    #[arg(long, default_value_t = 39.0)]
+    pub horizon: f64,
+    /// Print the result as JSON with every customer's score.
+    #[arg(long)]
+    pub json: bool,
 }

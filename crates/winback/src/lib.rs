@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod demo;
 pub mod import;
+pub mod model;
 pub mod telemetry;
 
 use std::process::ExitCode;
@@ -50,6 +51,10 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Model(cli::ModelCommand::Fit(args)) => {
+            model::fit(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(args) => {

@@ -3,3 +3,4 @@
 mod cli_import;
 mod helpers;
 mod kill;
+mod model_cli;

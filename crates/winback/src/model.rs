@@ -1,0 +1,141 @@
+//! `winback model fit`: fits a customer-base model to a per-customer summary file and
+//! prints parameters, log-likelihood and per-customer scores. The same engine functions
+//! run inside the application on imported data.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use serde_json::{Map, Value, json};
+use winback_engine::models::{CustomerSummary, ModelKind, fit_sbg_survivors, fit_summary};
+
+use crate::cli::ModelFitArgs;
+
+/// A summary file's rows: `id,frequency,recency,T[,monetary_value]` (header names as
+/// `lifetimes` and Fader/Hardie use them are accepted too: `customer_id`, `x`, `t_x`).
+fn read_summary(path: &Path) -> anyhow::Result<(Vec<String>, Vec<CustomerSummary>)> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the file", path.display()))?;
+    let mut lines = text.lines().enumerate();
+    let (_, header) = lines.next().with_context(|| format!("{}: the file is empty", path.display()))?;
+    let names: Vec<String> = header.trim_start_matches('\u{feff}').split(',').map(|h| h.trim().to_lowercase()).collect();
+    let find = |aliases: &[&str]| names.iter().position(|n| aliases.contains(&n.as_str()));
+    let id_col = find(&["id", "customer_id", "customer"]);
+    let columns = (
+        find(&["frequency", "x"]),
+        find(&["recency", "t_x"]),
+        find(&["t", "age"]),
+    );
+    let (Some(f_col), Some(r_col), Some(t_col)) = columns else {
+        bail!(
+            "{}:1: the header must name the columns id,frequency,recency,T[,monetary_value] (found: {header})",
+            path.display()
+        );
+    };
+    let m_col = find(&["monetary_value", "monetary"]);
+    let mut ids = Vec::new();
+    let mut customers = Vec::new();
+    for (idx, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let number = |col: usize, name: &str| -> anyhow::Result<f64> {
+            let cell = cells.get(col).copied().unwrap_or("");
+            cell.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .with_context(|| format!("{}:{}: {name}: '{cell}' is not a number", path.display(), idx + 1))
+        };
+        let frequency = number(f_col, "frequency")?;
+        let recency = number(r_col, "recency")?;
+        let age = number(t_col, "T")?;
+        let monetary = match m_col {
+            Some(col) => number(col, "monetary_value")?,
+            None => 0.0,
+        };
+        let customer = CustomerSummary::new(frequency, recency, age, monetary)
+            .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), idx + 1))?;
+        ids.push(id_col.and_then(|c| cells.get(c)).map_or_else(|| (ids.len() + 1).to_string(), |s| s.to_string()));
+        customers.push(customer);
+    }
+    Ok((ids, customers))
+}
+
+/// An sBG file: `period,survivors`, period 0 holding the cohort size.
+fn read_survivors(path: &Path) -> anyhow::Result<Vec<(u32, f64)>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the file", path.display()))?;
+    let mut out = Vec::new();
+    for (idx, line) in text.lines().enumerate().skip(1) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let (Some(period), Some(survivors)) =
+            (cells.first().and_then(|c| c.parse().ok()), cells.get(1).and_then(|c| c.parse::<f64>().ok()))
+        else {
+            bail!("{}:{}: expected 'period,survivors' with numbers, found '{line}'", path.display(), idx + 1);
+        };
+        out.push((period, survivors));
+    }
+    Ok(out)
+}
+
+fn params_json(params: &[(&'static str, f64)]) -> Value {
+    Value::Object(params.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect::<Map<_, _>>())
+}
+
+pub fn fit(args: &ModelFitArgs) -> anyhow::Result<()> {
+    let kind = ModelKind::parse(&args.model).with_context(|| {
+        format!("unknown model '{}': use bgnbd, pareto-nbd, mbgnbd, gamma-gamma or sbg", args.model)
+    })?;
+    let output = if kind == ModelKind::Sbg {
+        let survivors = read_survivors(&args.summary)?;
+        let fit = fit_sbg_survivors(&survivors).map_err(|e| anyhow::anyhow!("{}: {e}", args.summary.display()))?;
+        json!({
+            "model": kind.as_str(),
+            "params": params_json(&fit.params.named()),
+            "loglik": fit.loglik,
+            "converged": fit.converged(),
+        })
+    } else {
+        let (ids, customers) = read_summary(&args.summary)?;
+        let fit = fit_summary(kind, &customers, args.horizon)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", args.summary.display()))?;
+        let key = format!("expected_{}", args.horizon);
+        let scores: Vec<Value> = ids
+            .iter()
+            .zip(&fit.customers)
+            .map(|(id, (p_alive, expected))| {
+                let mut row = Map::new();
+                row.insert("id".into(), json!(id));
+                if kind == ModelKind::GammaGamma {
+                    row.insert("expected_spend".into(), json!(expected));
+                } else {
+                    row.insert("p_alive".into(), json!(p_alive));
+                    row.insert(key.clone(), json!(expected));
+                }
+                Value::Object(row)
+            })
+            .collect();
+        json!({
+            "model": kind.as_str(),
+            "params": params_json(&fit.params),
+            "loglik": fit.loglik,
+            "converged": fit.converged,
+            "customers": scores,
+        })
+    };
+    if args.json {
+        println!("{output}");
+    } else {
+        println!("model:    {}", output["model"].as_str().unwrap_or_default());
+        for (name, value) in output["params"].as_object().into_iter().flatten() {
+            println!("  {name:<8} {:.6}", value.as_f64().unwrap_or(f64::NAN));
+        }
+        println!("loglik:   {:.4}", output["loglik"].as_f64().unwrap_or(f64::NAN));
+        println!("converged: {}", output["converged"]);
+        if let Some(customers) = output["customers"].as_array() {
+            println!("{} customers scored (use --json for every customer)", customers.len());
+        }
+    }
+    Ok(())
+}
