@@ -93,8 +93,12 @@ impl Db {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(30))
+                    // 64 MiB page cache per connection.
                     .pragma("cache_size", "-65536")
-                    .pragma("temp_store", "memory");
+                    // Temporary tables and the sorter of CREATE INDEX spill to files: the
+                    // bundled SQLite keeps them in memory by default, which made an import's
+                    // memory grow with the file (860 MiB for 10 million orders).
+                    .pragma("temp_store", "file");
                 let pool = SqlitePoolOptions::new()
                     .max_connections(4)
                     .connect_with(options)
