@@ -19,6 +19,7 @@
 
 mod detect;
 mod error;
+pub mod export;
 mod fields;
 mod layouts;
 mod mapping;
