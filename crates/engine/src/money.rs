@@ -91,7 +91,10 @@ mod tests {
 
     #[test]
     fn rounding_from_units_is_to_the_nearest_cent() {
-        assert_eq!(Money::from_units_f64_rounded(1.005 + 1e-9), Some(Money::from_cents(101)));
+        assert_eq!(
+            Money::from_units_f64_rounded(1.005 + 1e-9),
+            Some(Money::from_cents(101))
+        );
         assert_eq!(Money::from_units_f64_rounded(f64::NAN), None);
     }
 }

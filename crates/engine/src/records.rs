@@ -228,7 +228,12 @@ pub enum Channel {
 }
 
 impl Channel {
-    pub const ALL: [Channel; 4] = [Channel::Email, Channel::Phone, Channel::Post, Channel::Messenger];
+    pub const ALL: [Channel; 4] = [
+        Channel::Email,
+        Channel::Phone,
+        Channel::Post,
+        Channel::Messenger,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -263,9 +268,13 @@ impl ConsentStatus {
     }
 
     pub fn parse(s: &str) -> Option<ConsentStatus> {
-        [ConsentStatus::Granted, ConsentStatus::Revoked, ConsentStatus::Objection]
-            .into_iter()
-            .find(|c| c.as_str() == s)
+        [
+            ConsentStatus::Granted,
+            ConsentStatus::Revoked,
+            ConsentStatus::Objection,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
     }
 }
 

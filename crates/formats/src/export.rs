@@ -56,7 +56,9 @@ pub enum ExportError {
     Io(#[from] io::Error),
     #[error("cannot write the Excel file: {0}")]
     Xlsx(#[from] XlsxError),
-    #[error("an Excel sheet holds at most 1,048,575 data rows; this export has {0}: use CSV or JSON")]
+    #[error(
+        "an Excel sheet holds at most 1,048,575 data rows; this export has {0}: use CSV or JSON"
+    )]
     TooManyRows(usize),
 }
 
@@ -114,26 +116,38 @@ pub fn write_table<W: Write>(
 ) -> Result<W, ExportError> {
     match format {
         TableFormat::CsvGerman | TableFormat::CsvEnglish => {
-            let delimiter = if format == TableFormat::CsvGerman { ';' } else { ',' };
+            let delimiter = if format == TableFormat::CsvGerman {
+                ';'
+            } else {
+                ','
+            };
             // The BOM makes Excel read the file as UTF-8.
             out.write_all("\u{feff}".as_bytes())?;
-            let header: Vec<String> = headers.iter().map(|h| csv_quote(&escape_formula(h), delimiter)).collect();
+            let header: Vec<String> = headers
+                .iter()
+                .map(|h| csv_quote(&escape_formula(h), delimiter))
+                .collect();
             write!(out, "{}\r\n", header.join(&delimiter.to_string()))?;
             for row in rows {
-                let cells: Vec<String> = row.iter().map(|c| csv_cell(c, format, delimiter)).collect();
+                let cells: Vec<String> =
+                    row.iter().map(|c| csv_cell(c, format, delimiter)).collect();
                 write!(out, "{}\r\n", cells.join(&delimiter.to_string()))?;
             }
         }
         TableFormat::Json => {
             out.write_all(b"[")?;
             for (idx, row) in rows.into_iter().enumerate() {
-                let object: Map<String, Value> =
-                    headers.iter().zip(&row).map(|(h, c)| ((*h).to_owned(), json_cell(c))).collect();
+                let object: Map<String, Value> = headers
+                    .iter()
+                    .zip(&row)
+                    .map(|(h, c)| ((*h).to_owned(), json_cell(c)))
+                    .collect();
                 if idx > 0 {
                     out.write_all(b",")?;
                 }
                 out.write_all(b"\n")?;
-                serde_json::to_writer(&mut out, &Value::Object(object)).map_err(io::Error::other)?;
+                serde_json::to_writer(&mut out, &Value::Object(object))
+                    .map_err(io::Error::other)?;
             }
             out.write_all(b"\n]\n")?;
         }
@@ -197,27 +211,48 @@ mod tests {
                 Cell::Date(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()),
                 Cell::Float(0.25),
             ],
-            vec![Cell::Text("Müller; \"Zoë\"".into()), Cell::Money(Money::from_cents(-5)), Cell::Empty, Cell::Int(3)],
+            vec![
+                Cell::Text("Müller; \"Zoë\"".into()),
+                Cell::Money(Money::from_cents(-5)),
+                Cell::Empty,
+                Cell::Int(3),
+            ],
         ]
     }
 
     #[test]
     fn german_csv_escapes_formulas_and_uses_decimal_commas() {
-        let out = write_table(TableFormat::CsvGerman, &["Name", "Wert", "Datum", "P"], rows(), Vec::new()).unwrap();
+        let out = write_table(
+            TableFormat::CsvGerman,
+            &["Name", "Wert", "Datum", "P"],
+            rows(),
+            Vec::new(),
+        )
+        .unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.trim_start_matches('\u{feff}').split("\r\n").collect();
         assert_eq!(lines[0], "Name;Wert;Datum;P");
-        assert_eq!(lines[1], "\"'=HYPERLINK(\"\"http://evil\"\")\";1234,56;24.11.2026;0,25");
+        assert_eq!(
+            lines[1],
+            "\"'=HYPERLINK(\"\"http://evil\"\")\";1234,56;24.11.2026;0,25"
+        );
         assert_eq!(lines[2], "\"Müller; \"\"Zoë\"\"\";-0,05;;3");
     }
 
     #[test]
     fn english_csv_and_json_keep_values_exact() {
-        let out = write_table(TableFormat::CsvEnglish, &["n", "v", "d", "p"], rows(), Vec::new()).unwrap();
+        let out = write_table(
+            TableFormat::CsvEnglish,
+            &["n", "v", "d", "p"],
+            rows(),
+            Vec::new(),
+        )
+        .unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("'=HYPERLINK"), "{text}");
         assert!(text.contains(",1234.56,2026-11-24,0.25"), "{text}");
-        let out = write_table(TableFormat::Json, &["n", "v", "d", "p"], rows(), Vec::new()).unwrap();
+        let out =
+            write_table(TableFormat::Json, &["n", "v", "d", "p"], rows(), Vec::new()).unwrap();
         let value: Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(value[0]["v"], "1234.56");
         assert_eq!(value[1]["d"], Value::Null);
@@ -227,10 +262,19 @@ mod tests {
     #[test]
     fn xlsx_cells_read_back_with_the_formula_guard() {
         use calamine::{Data, Reader, Xlsx};
-        let out = write_table(TableFormat::Xlsx, &["Name", "Wert", "Datum", "P"], rows(), Vec::new()).unwrap();
+        let out = write_table(
+            TableFormat::Xlsx,
+            &["Name", "Wert", "Datum", "P"],
+            rows(),
+            Vec::new(),
+        )
+        .unwrap();
         let mut workbook: Xlsx<_> = Xlsx::new(std::io::Cursor::new(out)).unwrap();
         let range = workbook.worksheet_range_at(0).unwrap().unwrap();
-        assert_eq!(range.get((1, 0)), Some(&Data::String("'=HYPERLINK(\"http://evil\")".into())));
+        assert_eq!(
+            range.get((1, 0)),
+            Some(&Data::String("'=HYPERLINK(\"http://evil\")".into()))
+        );
         assert_eq!(range.get((1, 1)), Some(&Data::Float(1234.56)));
     }
 }

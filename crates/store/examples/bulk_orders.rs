@@ -10,7 +10,10 @@ use winback_store::{Db, DbUrl, ImportMeta, ImportOptions};
 
 #[tokio::main]
 async fn main() {
-    let n: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = std::env::temp_dir().join(format!("winback_bulk_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = std::env::args()
@@ -26,7 +29,10 @@ async fn main() {
     };
     let n_customers = (n / 10).max(1);
     let t = Instant::now();
-    let mut session = db.begin_import(Kind::Customers, ImportOptions::default()).await.unwrap();
+    let mut session = db
+        .begin_import(Kind::Customers, ImportOptions::default())
+        .await
+        .unwrap();
     for idx in 0..n_customers {
         let mut c = CustomerRecord::new(format!("K{idx:07}"));
         c.name = Some(format!("Kunde {idx}"));
@@ -35,10 +41,16 @@ async fn main() {
     }
     assert!(session.resolve().await.unwrap().is_empty());
     session.commit(meta(n_customers)).await.unwrap();
-    println!("customers: {n_customers} in {:.2} s", t.elapsed().as_secs_f64());
+    println!(
+        "customers: {n_customers} in {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
 
     let t = Instant::now();
-    let mut session = db.begin_import(Kind::Orders, ImportOptions::default()).await.unwrap();
+    let mut session = db
+        .begin_import(Kind::Orders, ImportOptions::default())
+        .await
+        .unwrap();
     let base = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
     for idx in 0..n {
         let customer = idx / 10;

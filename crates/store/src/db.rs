@@ -5,7 +5,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use crate::{Error, Result, migrate};
 
@@ -81,7 +83,10 @@ pub enum Db {
 impl Db {
     /// Opens (creating a SQLite file if needed) and migrates the database.
     pub async fn connect(url: &DbUrl) -> Result<Db> {
-        let connect_error = |source| Error::Connect { url: url.to_string(), source };
+        let connect_error = |source| Error::Connect {
+            url: url.to_string(),
+            source,
+        };
         let db = match url.backend()? {
             Backend::Sqlite => {
                 let options = SqliteConnectOptions::from_str(url.expose())
@@ -143,16 +148,31 @@ mod tests {
     #[test]
     fn urls_never_show_their_password() {
         let url = DbUrl::new("postgres://winback:s3cret@db.example.org:5432/winback");
-        assert_eq!(url.to_string(), "postgres://winback:***@db.example.org:5432/winback");
+        assert_eq!(
+            url.to_string(),
+            "postgres://winback:***@db.example.org:5432/winback"
+        );
         assert!(!format!("{url:?}").contains("s3cret"));
-        assert_eq!(DbUrl::new("sqlite://winback.db").to_string(), "sqlite://winback.db");
-        assert_eq!(DbUrl::new("postgres://u@h/d").to_string(), "postgres://u@h/d");
+        assert_eq!(
+            DbUrl::new("sqlite://winback.db").to_string(),
+            "sqlite://winback.db"
+        );
+        assert_eq!(
+            DbUrl::new("postgres://u@h/d").to_string(),
+            "postgres://u@h/d"
+        );
     }
 
     #[test]
     fn the_backend_follows_the_scheme() {
-        assert_eq!(DbUrl::new("sqlite://x.db").backend().unwrap(), Backend::Sqlite);
-        assert_eq!(DbUrl::new("postgresql://h/d").backend().unwrap(), Backend::Postgres);
+        assert_eq!(
+            DbUrl::new("sqlite://x.db").backend().unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            DbUrl::new("postgresql://h/d").backend().unwrap(),
+            Backend::Postgres
+        );
         assert!(DbUrl::new("mysql://h/d").backend().is_err());
     }
 }

@@ -77,11 +77,19 @@ struct Col {
 }
 
 const fn col(name: &'static str, source: &'static str) -> Col {
-    Col { name, source, keep_when_null: true }
+    Col {
+        name,
+        source,
+        keep_when_null: true,
+    }
 }
 
 const fn req(name: &'static str, source: &'static str) -> Col {
-    Col { name, source, keep_when_null: false }
+    Col {
+        name,
+        source,
+        keep_when_null: false,
+    }
 }
 
 /// A reference from staged rows to customers (by external id, else by e-mail address).
@@ -510,7 +518,12 @@ fn stage_values(record: Record, out: &mut Vec<V>) {
         Record::Referral(r) => {
             out.extend(customer_ref(r.referrer));
             out.extend(customer_ref(r.referred));
-            out.extend([V::Date(Some(r.referred_on)), V::Instant(r.thanked_at), V::Int(None), V::Int(None)]);
+            out.extend([
+                V::Date(Some(r.referred_on)),
+                V::Instant(r.thanked_at),
+                V::Int(None),
+                V::Int(None),
+            ]);
         }
     }
 }
@@ -577,14 +590,21 @@ fn fast_insert(kind: Kind, spec: &Spec, now: &str) -> Option<(String, &'static M
         Kind::Consents | Kind::Referrals => return None,
     };
     let param = |name: &str| {
-        let pos = spec.stage.iter().position(|(n, _)| *n == name).expect("a staging column");
+        let pos = spec
+            .stage
+            .iter()
+            .position(|(n, _)| *n == name)
+            .expect("a staging column");
         format!("?{}", pos + 1)
     };
     let mut names: Vec<&str> = Vec::new();
     let mut values: Vec<String> = Vec::new();
     for col in spec.cols {
         names.push(col.name);
-        let source = col.source.strip_prefix("s.").expect("staging sources are s.<column>");
+        let source = col
+            .source
+            .strip_prefix("s.")
+            .expect("staging sources are s.<column>");
         values.push(match source {
             "customer_id" => format!(
                 "coalesce((select id from customers where external_id = {}), (select min(id) from customers where email = {}))",
@@ -600,7 +620,12 @@ fn fast_insert(kind: Kind, spec: &Spec, now: &str) -> Option<(String, &'static M
         values.push(now.to_owned());
     }
     Some((
-        format!("insert into {} ({}) values ({})", spec.table, names.join(", "), values.join(", ")),
+        format!(
+            "insert into {} ({}) values ({})",
+            spec.table,
+            names.join(", "),
+            values.join(", ")
+        ),
         messages,
     ))
 }
@@ -674,10 +699,13 @@ impl Db {
             && !options.create_customers
             && let Some((insert, messages)) = fast_insert(kind, spec, SQLITE_NOW)
         {
-            let Tx::Sqlite(conn) = &mut tx else { unreachable!("the backend is SQLite") };
-            let any: i64 = sqlx::query_scalar(sql(format!("select exists (select 1 from {})", spec.table)))
-                .fetch_one(&mut **conn)
-                .await?;
+            let Tx::Sqlite(conn) = &mut tx else {
+                unreachable!("the backend is SQLite")
+            };
+            let any: i64 =
+                sqlx::query_scalar(sql(format!("select exists (select 1 from {})", spec.table)))
+                    .fetch_one(&mut **conn)
+                    .await?;
             if any == 0 {
                 let indexes: Vec<(String, String)> = sqlx::query_as(
                     "select name, sql from sqlite_master where type = 'index' and tbl_name = $1 and sql is not null",
@@ -686,7 +714,9 @@ impl Db {
                 .fetch_all(&mut **conn)
                 .await?;
                 for (name, _) in &indexes {
-                    sqlx::query(sql(format!("drop index {name}"))).execute(&mut **conn).await?;
+                    sqlx::query(sql(format!("drop index {name}")))
+                        .execute(&mut **conn)
+                        .await?;
                 }
                 let dropped_indexes = indexes.into_iter().map(|(_, create)| create).collect();
                 return Ok(ImportSession {
@@ -699,20 +729,36 @@ impl Db {
                     rows_per_statement: FAST_BATCH,
                     staged: 0,
                     counts: ImportCounts::default(),
-                    fast: Some(Fast { sql: sqlite_fast::c_sql(insert), dropped_indexes, messages, problems: Vec::new(), inserted: 0 }),
+                    fast: Some(Fast {
+                        sql: sqlite_fast::c_sql(insert),
+                        dropped_indexes,
+                        messages,
+                        problems: Vec::new(),
+                        inserted: 0,
+                    }),
                 });
             }
         }
-        let columns: Vec<String> = spec.stage.iter().map(|(name, ty)| format!("{name} {ty}")).collect();
+        let columns: Vec<String> = spec
+            .stage
+            .iter()
+            .map(|(name, ty)| format!("{name} {ty}"))
+            .collect();
         let (create, drop) = match self.backend() {
             // A temporary table lives in the connection; drop a leftover of an earlier,
             // failed session on the same pooled connection first.
             Backend::Sqlite => (
-                format!("create temp table {STAGE} (line bigint not null, {})", columns.join(", ")),
+                format!(
+                    "create temp table {STAGE} (line bigint not null, {})",
+                    columns.join(", ")
+                ),
                 format!("drop table if exists temp.{STAGE}"),
             ),
             Backend::Postgres => (
-                format!("create temp table {STAGE} (line bigint not null, {}) on commit drop", columns.join(", ")),
+                format!(
+                    "create temp table {STAGE} (line bigint not null, {}) on commit drop",
+                    columns.join(", ")
+                ),
                 format!("drop table if exists {STAGE}"),
             ),
         };
@@ -750,7 +796,11 @@ impl ImportSession {
     /// # Panics
     /// If `record` is not of the session's kind (a programming error).
     pub async fn push(&mut self, line: u64, record: Record) -> Result<()> {
-        assert_eq!(record.kind(), self.kind, "record of the wrong kind pushed into an import");
+        assert_eq!(
+            record.kind(),
+            self.kind,
+            "record of the wrong kind pushed into an import"
+        );
         let mut values = Vec::with_capacity(self.spec.stage.len());
         stage_values(record, &mut values);
         debug_assert_eq!(values.len(), self.spec.stage.len());
@@ -772,8 +822,17 @@ impl ImportSession {
         if let Some(fast) = &mut self.fast {
             let rows = std::mem::replace(&mut self.buffer, Vec::with_capacity(FAST_BATCH));
             self.staged += rows.len() as u64;
-            let Tx::Sqlite(tx) = &mut self.tx else { unreachable!("the fast path is SQLite only") };
-            fast.inserted += sqlite_fast::insert_rows(&mut **tx, &fast.sql, rows, fast.messages, &mut fast.problems).await?;
+            let Tx::Sqlite(tx) = &mut self.tx else {
+                unreachable!("the fast path is SQLite only")
+            };
+            fast.inserted += sqlite_fast::insert_rows(
+                &mut **tx,
+                &fast.sql,
+                rows,
+                fast.messages,
+                &mut fast.problems,
+            )
+            .await?;
             return Ok(());
         }
         let names: Vec<&str> = self.spec.stage.iter().map(|(name, _)| *name).collect();
@@ -807,19 +866,31 @@ impl ImportSession {
     }
 
     async fn execute(&mut self, statement: String) -> Result<u64> {
-        Ok(on_tx!(&mut self.tx, conn => sqlx::query(sql(statement)).execute(conn).await?.rows_affected()))
+        Ok(
+            on_tx!(&mut self.tx, conn => sqlx::query(sql(statement)).execute(conn).await?.rows_affected()),
+        )
     }
 
-    async fn problems(&mut self, statement: String, column: &'static str) -> Result<Vec<RowProblem>> {
-        let rows: Vec<(i64, String)> = on_tx!(&mut self.tx, conn => sqlx::query_as(sql(statement)).fetch_all(conn).await?);
+    async fn problems(
+        &mut self,
+        statement: String,
+        column: &'static str,
+    ) -> Result<Vec<RowProblem>> {
+        let rows: Vec<(i64, String)> =
+            on_tx!(&mut self.tx, conn => sqlx::query_as(sql(statement)).fetch_all(conn).await?);
         Ok(rows
             .into_iter()
-            .map(|(line, reason)| RowProblem { line: line as u64, column, reason })
+            .map(|(line, reason)| RowProblem {
+                line: line as u64,
+                column,
+                reason,
+            })
             .collect())
     }
 
     async fn count(&mut self, statement: String) -> Result<u64> {
-        let n: i64 = on_tx!(&mut self.tx, conn => sqlx::query_scalar(sql(statement)).fetch_one(conn).await?);
+        let n: i64 =
+            on_tx!(&mut self.tx, conn => sqlx::query_scalar(sql(statement)).fetch_one(conn).await?);
         Ok(n as u64)
     }
 
@@ -890,7 +961,11 @@ impl ImportSession {
         // The same key twice in one file is ambiguous: which row is right? Report every
         // later occurrence with the line of the first.
         let key = spec.key_stage.join(", ");
-        let key_eq: Vec<String> = spec.key_stage.iter().map(|k| format!("f.{k} = d.{k}")).collect();
+        let key_eq: Vec<String> = spec
+            .key_stage
+            .iter()
+            .map(|k| format!("f.{k} = d.{k}"))
+            .collect();
         problems.extend(
             self.problems(
                 format!(
@@ -911,7 +986,11 @@ impl ImportSession {
             // Drop the rejected rows; a temporary table of their lines keeps this one statement.
             let lines: Vec<String> = problems.iter().map(|p| p.line.to_string()).collect();
             for chunk in lines.chunks(10_000) {
-                self.execute(format!("delete from {STAGE} where line in ({})", chunk.join(","))).await?;
+                self.execute(format!(
+                    "delete from {STAGE} where line in ({})",
+                    chunk.join(",")
+                ))
+                .await?;
             }
         }
         Ok(problems)
@@ -955,8 +1034,12 @@ impl ImportSession {
         }
         let spec = self.spec;
         let total = self.count(format!("select count(*) from {STAGE}")).await?;
-        let key_match: Vec<String> =
-            spec.key_target.iter().zip(spec.key_stage).map(|(t, s)| format!("t.{t} = s.{s}")).collect();
+        let key_match: Vec<String> = spec
+            .key_target
+            .iter()
+            .zip(spec.key_stage)
+            .map(|(t, s)| format!("t.{t} = s.{s}"))
+            .collect();
         let key_match = key_match.join(" and ");
         let existing = self
             .count(format!(
@@ -977,12 +1060,20 @@ impl ImportSession {
             Backend::Sqlite => "is not",
             Backend::Postgres => "is distinct from",
         };
-        let updatable: Vec<&Col> = spec.cols.iter().filter(|c| !spec.key_target.contains(&c.name)).collect();
+        let updatable: Vec<&Col> = spec
+            .cols
+            .iter()
+            .filter(|c| !spec.key_target.contains(&c.name))
+            .collect();
         let sets: Vec<String> = updatable
             .iter()
             .map(|c| {
                 if c.keep_when_null {
-                    format!("{n} = coalesce(excluded.{n}, {t}.{n})", n = c.name, t = spec.table)
+                    format!(
+                        "{n} = coalesce(excluded.{n}, {t}.{n})",
+                        n = c.name,
+                        t = spec.table
+                    )
                 } else {
                     format!("{n} = excluded.{n}", n = c.name)
                 }
@@ -992,16 +1083,28 @@ impl ImportSession {
             .iter()
             .map(|c| {
                 if c.keep_when_null {
-                    format!("(excluded.{n} is not null and excluded.{n} {distinct} {t}.{n})", n = c.name, t = spec.table)
+                    format!(
+                        "(excluded.{n} is not null and excluded.{n} {distinct} {t}.{n})",
+                        n = c.name,
+                        t = spec.table
+                    )
                 } else {
-                    format!("excluded.{n} {distinct} {t}.{n}", n = c.name, t = spec.table)
+                    format!(
+                        "excluded.{n} {distinct} {t}.{n}",
+                        n = c.name,
+                        t = spec.table
+                    )
                 }
             })
             .collect();
         let on_conflict = if sets.is_empty() {
             "do nothing".to_owned()
         } else {
-            format!("do update set {} where {}", sets.join(", "), changed.join(" or "))
+            format!(
+                "do update set {} where {}",
+                sets.join(", "),
+                changed.join(" or ")
+            )
         };
         // `where true`: SQLite needs it to parse an upsert after INSERT ... SELECT.
         let affected = self

@@ -75,9 +75,11 @@ pub(crate) async fn insert_rows(
                     V::Bool(b) => ffi::sqlite3_bind_int64(stmt, param, i64::from(*b)),
                     // The same text encodings sqlx uses, so both paths store identical values.
                     V::Date(Some(d)) => bind_text(stmt, param, &d.format("%F").to_string()),
-                    V::Instant(Some(t)) => {
-                        bind_text(stmt, param, &t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
-                    }
+                    V::Instant(Some(t)) => bind_text(
+                        stmt,
+                        param,
+                        &t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+                    ),
                     V::Text(None) | V::Int(None) | V::Date(None) | V::Instant(None) => {
                         ffi::sqlite3_bind_null(stmt, param)
                     }
@@ -97,25 +99,29 @@ pub(crate) async fn insert_rows(
         // SAFETY: reading the error code of the live connection.
         let extended = unsafe { ffi::sqlite3_extended_errcode(db) };
         match extended {
-            ffi::SQLITE_CONSTRAINT_NOTNULL | ffi::SQLITE_CONSTRAINT_FOREIGNKEY => problems.push(RowProblem {
-                line,
-                column: messages.reference_column,
-                reason: format!(
-                    "{} {}{}",
-                    messages.reference_reason,
-                    text_of(&values, messages.reference_values),
-                    messages.reference_hint
-                ),
-            }),
-            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => problems.push(RowProblem {
-                line,
-                column: messages.key_column,
-                reason: format!(
-                    "duplicate: {} {} appears earlier in the file",
-                    messages.key_column,
-                    text_of(&values, messages.key_values)
-                ),
-            }),
+            ffi::SQLITE_CONSTRAINT_NOTNULL | ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+                problems.push(RowProblem {
+                    line,
+                    column: messages.reference_column,
+                    reason: format!(
+                        "{} {}{}",
+                        messages.reference_reason,
+                        text_of(&values, messages.reference_values),
+                        messages.reference_hint
+                    ),
+                })
+            }
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                problems.push(RowProblem {
+                    line,
+                    column: messages.key_column,
+                    reason: format!(
+                        "duplicate: {} {} appears earlier in the file",
+                        messages.key_column,
+                        text_of(&values, messages.key_values)
+                    ),
+                })
+            }
             _ => {
                 result = Err(Error::Sqlite(error_message(db)));
                 break;
@@ -133,14 +139,24 @@ unsafe fn bind_text(stmt: *mut ffi::sqlite3_stmt, param: c_int, s: &str) -> c_in
     // SAFETY: the caller guarantees `stmt`; the pointer and length describe `s`, which
     // SQLite copies (SQLITE_TRANSIENT).
     unsafe {
-        ffi::sqlite3_bind_text(stmt, param, s.as_ptr().cast(), s.len() as c_int, ffi::SQLITE_TRANSIENT())
+        ffi::sqlite3_bind_text(
+            stmt,
+            param,
+            s.as_ptr().cast(),
+            s.len() as c_int,
+            ffi::SQLITE_TRANSIENT(),
+        )
     }
 }
 
 fn error_message(db: *mut ffi::sqlite3) -> String {
     // SAFETY: `db` is a live connection; sqlite3_errmsg returns a NUL-terminated string
     // owned by SQLite, copied here before any further call.
-    unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(db)).to_string_lossy().into_owned() }
+    unsafe {
+        CStr::from_ptr(ffi::sqlite3_errmsg(db))
+            .to_string_lossy()
+            .into_owned()
+    }
 }
 
 pub(crate) fn c_sql(sql: String) -> CString {

@@ -56,7 +56,12 @@ impl TestDatabase {
                 let dir = std::env::temp_dir().join(unique_name("winback_test"));
                 std::fs::create_dir_all(&dir).expect("the temporary directory is writable");
                 let url = DbUrl::new(format!("sqlite://{}", dir.join("winback.db").display()));
-                TestDatabase { url, backend, _dir: Some(tempfile_dir::Dir(dir)), pg_name: None }
+                TestDatabase {
+                    url,
+                    backend,
+                    _dir: Some(tempfile_dir::Dir(dir)),
+                    pg_name: None,
+                }
             }
             Backend::Postgres => {
                 let admin = admin_url();
@@ -72,14 +77,21 @@ impl TestDatabase {
                     .await
                     .expect("the test role may create databases");
                 let _ = conn.close().await;
-                let options = PgConnectOptions::from_str(&admin).expect("a valid admin URL").database(&name);
+                let options = PgConnectOptions::from_str(&admin)
+                    .expect("a valid admin URL")
+                    .database(&name);
                 let url = DbUrl::new(format!(
                     "postgres://{}@{}:{}/{name}",
                     options.get_username(),
                     options.get_host(),
                     options.get_port()
                 ));
-                TestDatabase { url, backend, _dir: None, pg_name: Some(name) }
+                TestDatabase {
+                    url,
+                    backend,
+                    _dir: None,
+                    pg_name: Some(name),
+                }
             }
         }
     }
@@ -92,7 +104,9 @@ impl Drop for TestDatabase {
             // be shutting down.
             let admin = admin_url();
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
                 if let Ok(runtime) = runtime {
                     runtime.block_on(async {
                         if let Ok(mut conn) = PgConnection::connect(&admin).await {
@@ -155,9 +169,14 @@ impl crate::Db {
     /// nothing in the table changed.
     pub async fn snapshot(&self, table: &str) -> crate::Result<Vec<String>> {
         let columns = self.columns(table).await?;
-        let cells: Vec<String> =
-            columns.iter().map(|c| format!("coalesce(cast({c} as text), '<null>')")).collect();
-        let statement = sqlx::AssertSqlSafe(format!("select {} from {table} order by id", cells.join(" || '|' || ")));
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| format!("coalesce(cast({c} as text), '<null>')"))
+            .collect();
+        let statement = sqlx::AssertSqlSafe(format!(
+            "select {} from {table} order by id",
+            cells.join(" || '|' || ")
+        ));
         Ok(match self {
             crate::Db::Sqlite(pool) => sqlx::query_scalar(statement).fetch_all(pool).await?,
             crate::Db::Postgres(pool) => sqlx::query_scalar(statement).fetch_all(pool).await?,

@@ -13,10 +13,17 @@ use crate::cli::ModelFitArgs;
 /// A summary file's rows: `id,frequency,recency,T[,monetary_value]` (header names as
 /// `lifetimes` and Fader/Hardie use them are accepted too: `customer_id`, `x`, `t_x`).
 fn read_summary(path: &Path) -> anyhow::Result<(Vec<String>, Vec<CustomerSummary>)> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the file", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the file", path.display()))?;
     let mut lines = text.lines().enumerate();
-    let (_, header) = lines.next().with_context(|| format!("{}: the file is empty", path.display()))?;
-    let names: Vec<String> = header.trim_start_matches('\u{feff}').split(',').map(|h| h.trim().to_lowercase()).collect();
+    let (_, header) = lines
+        .next()
+        .with_context(|| format!("{}: the file is empty", path.display()))?;
+    let names: Vec<String> = header
+        .trim_start_matches('\u{feff}')
+        .split(',')
+        .map(|h| h.trim().to_lowercase())
+        .collect();
     let find = |aliases: &[&str]| names.iter().position(|n| aliases.contains(&n.as_str()));
     let id_col = find(&["id", "customer_id", "customer"]);
     let columns = (
@@ -43,7 +50,13 @@ fn read_summary(path: &Path) -> anyhow::Result<(Vec<String>, Vec<CustomerSummary
             cell.parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite())
-                .with_context(|| format!("{}:{}: {name}: '{cell}' is not a number", path.display(), idx + 1))
+                .with_context(|| {
+                    format!(
+                        "{}:{}: {name}: '{cell}' is not a number",
+                        path.display(),
+                        idx + 1
+                    )
+                })
         };
         let frequency = number(f_col, "frequency")?;
         let recency = number(r_col, "recency")?;
@@ -54,7 +67,11 @@ fn read_summary(path: &Path) -> anyhow::Result<(Vec<String>, Vec<CustomerSummary
         };
         let customer = CustomerSummary::new(frequency, recency, age, monetary)
             .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), idx + 1))?;
-        ids.push(id_col.and_then(|c| cells.get(c)).map_or_else(|| (ids.len() + 1).to_string(), |s| s.to_string()));
+        ids.push(
+            id_col
+                .and_then(|c| cells.get(c))
+                .map_or_else(|| (ids.len() + 1).to_string(), |s| s.to_string()),
+        );
         customers.push(customer);
     }
     Ok((ids, customers))
@@ -62,17 +79,23 @@ fn read_summary(path: &Path) -> anyhow::Result<(Vec<String>, Vec<CustomerSummary
 
 /// An sBG file: `period,survivors`, period 0 holding the cohort size.
 fn read_survivors(path: &Path) -> anyhow::Result<Vec<(u32, f64)>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the file", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the file", path.display()))?;
     let mut out = Vec::new();
     for (idx, line) in text.lines().enumerate().skip(1) {
         if line.trim().is_empty() {
             continue;
         }
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        let (Some(period), Some(survivors)) =
-            (cells.first().and_then(|c| c.parse().ok()), cells.get(1).and_then(|c| c.parse::<f64>().ok()))
-        else {
-            bail!("{}:{}: expected 'period,survivors' with numbers, found '{line}'", path.display(), idx + 1);
+        let (Some(period), Some(survivors)) = (
+            cells.first().and_then(|c| c.parse().ok()),
+            cells.get(1).and_then(|c| c.parse::<f64>().ok()),
+        ) else {
+            bail!(
+                "{}:{}: expected 'period,survivors' with numbers, found '{line}'",
+                path.display(),
+                idx + 1
+            );
         };
         out.push((period, survivors));
     }
@@ -80,16 +103,25 @@ fn read_survivors(path: &Path) -> anyhow::Result<Vec<(u32, f64)>> {
 }
 
 fn params_json(params: &[(&'static str, f64)]) -> Value {
-    Value::Object(params.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect::<Map<_, _>>())
+    Value::Object(
+        params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), json!(v)))
+            .collect::<Map<_, _>>(),
+    )
 }
 
 pub fn fit(args: &ModelFitArgs) -> anyhow::Result<()> {
     let kind = ModelKind::parse(&args.model).with_context(|| {
-        format!("unknown model '{}': use bgnbd, pareto-nbd, mbgnbd, gamma-gamma or sbg", args.model)
+        format!(
+            "unknown model '{}': use bgnbd, pareto-nbd, mbgnbd, gamma-gamma or sbg",
+            args.model
+        )
     })?;
     let output = if kind == ModelKind::Sbg {
         let survivors = read_survivors(&args.summary)?;
-        let fit = fit_sbg_survivors(&survivors).map_err(|e| anyhow::anyhow!("{}: {e}", args.summary.display()))?;
+        let fit = fit_sbg_survivors(&survivors)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", args.summary.display()))?;
         json!({
             "model": kind.as_str(),
             "params": params_json(&fit.params.named()),
@@ -131,10 +163,16 @@ pub fn fit(args: &ModelFitArgs) -> anyhow::Result<()> {
         for (name, value) in output["params"].as_object().into_iter().flatten() {
             println!("  {name:<8} {:.6}", value.as_f64().unwrap_or(f64::NAN));
         }
-        println!("loglik:   {:.4}", output["loglik"].as_f64().unwrap_or(f64::NAN));
+        println!(
+            "loglik:   {:.4}",
+            output["loglik"].as_f64().unwrap_or(f64::NAN)
+        );
         println!("converged: {}", output["converged"]);
         if let Some(customers) = output["customers"].as_array() {
-            println!("{} customers scored (use --json for every customer)", customers.len());
+            println!(
+                "{} customers scored (use --json for every customer)",
+                customers.len()
+            );
         }
     }
     Ok(())

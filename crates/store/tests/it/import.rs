@@ -5,7 +5,13 @@ use winback_store::{Db, ImportCounts, ImportMeta, ImportOptions, RowProblem};
 use crate::both_backends;
 
 fn meta(name: &str, rows: u64) -> ImportMeta {
-    ImportMeta { file_name: name.into(), file_bytes: 100, rows_read: rows, rows_rejected: 0, started_at: Utc::now() }
+    ImportMeta {
+        file_name: name.into(),
+        file_bytes: 100,
+        rows_read: rows,
+        rows_rejected: 0,
+        started_at: Utc::now(),
+    }
 }
 
 fn customer(id: &str, email: &str) -> Record {
@@ -37,68 +43,163 @@ fn order(id: &str, customer: CustomerRef, cents: i64) -> Record {
 }
 
 /// Imports `rows` (line numbers 2, 3, ...) and commits when nothing is wrong.
-async fn import(db: &Db, kind: Kind, rows: &[Record], options: ImportOptions) -> Result<ImportCounts, Vec<RowProblem>> {
+async fn import(
+    db: &Db,
+    kind: Kind,
+    rows: &[Record],
+    options: ImportOptions,
+) -> Result<ImportCounts, Vec<RowProblem>> {
     let mut session = db.begin_import(kind, options).await.expect("begin");
     for (idx, row) in rows.iter().enumerate() {
-        session.push(idx as u64 + 2, row.clone()).await.expect("push");
+        session
+            .push(idx as u64 + 2, row.clone())
+            .await
+            .expect("push");
     }
     let problems = session.resolve().await.expect("resolve");
     if !problems.is_empty() && !options.skip_invalid {
         session.rollback().await.expect("rollback");
         return Err(problems);
     }
-    Ok(session.commit(meta("test.csv", rows.len() as u64)).await.expect("commit"))
+    Ok(session
+        .commit(meta("test.csv", rows.len() as u64))
+        .await
+        .expect("commit"))
 }
 
 fn count_of(counts: &[(Kind, u64)], kind: Kind) -> u64 {
-    counts.iter().find(|(k, _)| *k == kind).map(|(_, n)| *n).unwrap()
+    counts
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, n)| *n)
+        .unwrap()
 }
 
 async fn customers_and_orders_are_imported_and_counted(db: Db) {
-    let customers = [customer("K1", "a@example.de"), customer("K2", "b@example.de")];
-    let counts = import(&db, Kind::Customers, &customers, ImportOptions::default()).await.unwrap();
-    assert_eq!(counts, ImportCounts { inserted: 2, ..Default::default() });
+    let customers = [
+        customer("K1", "a@example.de"),
+        customer("K2", "b@example.de"),
+    ];
+    let counts = import(&db, Kind::Customers, &customers, ImportOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        counts,
+        ImportCounts {
+            inserted: 2,
+            ..Default::default()
+        }
+    );
     let orders = [
         order("A1", CustomerRef::ExternalId("K1".into()), 12_345),
         order("A2", CustomerRef::Email("b@example.de".into()), 999),
     ];
-    let counts = import(&db, Kind::Orders, &orders, ImportOptions::default()).await.unwrap();
+    let counts = import(&db, Kind::Orders, &orders, ImportOptions::default())
+        .await
+        .unwrap();
     assert_eq!(counts.inserted, 2);
     let stored = db.counts().await.unwrap();
     assert_eq!(count_of(&stored, Kind::Customers), 2);
     assert_eq!(count_of(&stored, Kind::Orders), 2);
     let snapshot = db.snapshot("orders").await.unwrap();
     assert!(snapshot[0].contains("12345"), "{snapshot:?}");
-    assert!(snapshot[1].starts_with("2|A2|2|"), "the e-mail reference resolved to customer 2: {snapshot:?}");
+    assert!(
+        snapshot[1].starts_with("2|A2|2|"),
+        "the e-mail reference resolved to customer 2: {snapshot:?}"
+    );
 }
-both_backends!(customers_and_orders_are_imported_and_counted, super::customers_and_orders_are_imported_and_counted);
+both_backends!(
+    customers_and_orders_are_imported_and_counted,
+    super::customers_and_orders_are_imported_and_counted
+);
 
 async fn importing_the_same_rows_twice_changes_nothing(db: Db) {
-    let customers = [customer("K1", "a@example.de"), customer("K2", "b@example.de")];
-    import(&db, Kind::Customers, &customers, ImportOptions::default()).await.unwrap();
+    let customers = [
+        customer("K1", "a@example.de"),
+        customer("K2", "b@example.de"),
+    ];
+    import(&db, Kind::Customers, &customers, ImportOptions::default())
+        .await
+        .unwrap();
     let orders = [order("A1", CustomerRef::ExternalId("K1".into()), 500)];
-    import(&db, Kind::Orders, &orders, ImportOptions::default()).await.unwrap();
-    let before: Vec<_> = db.snapshot_all().await.unwrap().into_iter().filter(|(t, _)| t != "imports").collect();
+    import(&db, Kind::Orders, &orders, ImportOptions::default())
+        .await
+        .unwrap();
+    let before: Vec<_> = db
+        .snapshot_all()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(t, _)| t != "imports")
+        .collect();
 
-    let again = import(&db, Kind::Customers, &customers, ImportOptions::default()).await.unwrap();
-    assert_eq!(again, ImportCounts { unchanged: 2, ..Default::default() });
-    let again = import(&db, Kind::Orders, &orders, ImportOptions::default()).await.unwrap();
-    assert_eq!(again, ImportCounts { unchanged: 1, ..Default::default() });
+    let again = import(&db, Kind::Customers, &customers, ImportOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        ImportCounts {
+            unchanged: 2,
+            ..Default::default()
+        }
+    );
+    let again = import(&db, Kind::Orders, &orders, ImportOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        ImportCounts {
+            unchanged: 1,
+            ..Default::default()
+        }
+    );
 
-    let after: Vec<_> = db.snapshot_all().await.unwrap().into_iter().filter(|(t, _)| t != "imports").collect();
+    let after: Vec<_> = db
+        .snapshot_all()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(t, _)| t != "imports")
+        .collect();
     assert_eq!(before, after);
 }
-both_backends!(importing_the_same_rows_twice_changes_nothing, super::importing_the_same_rows_twice_changes_nothing);
+both_backends!(
+    importing_the_same_rows_twice_changes_nothing,
+    super::importing_the_same_rows_twice_changes_nothing
+);
 
 async fn a_changed_value_updates_and_a_missing_one_keeps_the_stored_value(db: Db) {
-    import(&db, Kind::Customers, &[customer("K1", "a@example.de")], ImportOptions::default()).await.unwrap();
+    import(
+        &db,
+        Kind::Customers,
+        &[customer("K1", "a@example.de")],
+        ImportOptions::default(),
+    )
+    .await
+    .unwrap();
     let mut changed = CustomerRecord::new("K1");
     changed.email = Some("neu@example.de".into());
-    let counts = import(&db, Kind::Customers, &[Record::Customer(changed)], ImportOptions::default()).await.unwrap();
-    assert_eq!(counts, ImportCounts { updated: 1, ..Default::default() });
+    let counts = import(
+        &db,
+        Kind::Customers,
+        &[Record::Customer(changed)],
+        ImportOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        counts,
+        ImportCounts {
+            updated: 1,
+            ..Default::default()
+        }
+    );
     let row = &db.snapshot("customers").await.unwrap()[0];
     assert!(row.contains("neu@example.de"), "{row}");
-    assert!(row.contains("Kunde K1") && row.contains("München"), "the name and city were kept: {row}");
+    assert!(
+        row.contains("Kunde K1") && row.contains("München"),
+        "the name and city were kept: {row}"
+    );
 }
 both_backends!(
     a_changed_value_updates_and_a_missing_one_keeps_the_stored_value,
@@ -106,19 +207,41 @@ both_backends!(
 );
 
 async fn orders_of_unknown_customers_are_rejected_with_their_line_and_nothing_is_stored(db: Db) {
-    import(&db, Kind::Customers, &[customer("K1", "a@example.de")], ImportOptions::default()).await.unwrap();
+    import(
+        &db,
+        Kind::Customers,
+        &[customer("K1", "a@example.de")],
+        ImportOptions::default(),
+    )
+    .await
+    .unwrap();
     let orders = [
         order("A1", CustomerRef::ExternalId("K1".into()), 100),
         order("A2", CustomerRef::ExternalId("K9".into()), 100),
         order("A3", CustomerRef::Email("x@example.de".into()), 100),
     ];
-    let problems = import(&db, Kind::Orders, &orders, ImportOptions::default()).await.unwrap_err();
-    assert_eq!(problems.iter().map(|p| p.line).collect::<Vec<_>>(), vec![3, 4]);
+    let problems = import(&db, Kind::Orders, &orders, ImportOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        problems.iter().map(|p| p.line).collect::<Vec<_>>(),
+        vec![3, 4]
+    );
     assert_eq!(problems[0].column, "customer");
-    assert!(problems[0].reason.contains("unknown customer K9"), "{}", problems[0].reason);
-    assert!(problems[1].reason.contains("x@example.de") && problems[1].reason.contains("--create-customers"));
+    assert!(
+        problems[0].reason.contains("unknown customer K9"),
+        "{}",
+        problems[0].reason
+    );
+    assert!(
+        problems[1].reason.contains("x@example.de")
+            && problems[1].reason.contains("--create-customers")
+    );
     assert_eq!(count_of(&db.counts().await.unwrap(), Kind::Orders), 0);
-    assert!(db.snapshot("imports").await.unwrap().len() == 1, "only the customer import is logged");
+    assert!(
+        db.snapshot("imports").await.unwrap().len() == 1,
+        "only the customer import is logged"
+    );
 }
 both_backends!(
     orders_of_unknown_customers_are_rejected_with_their_line_and_nothing_is_stored,
@@ -126,14 +249,30 @@ both_backends!(
 );
 
 async fn skip_invalid_imports_the_good_rows_only(db: Db) {
-    import(&db, Kind::Customers, &[customer("K1", "a@example.de")], ImportOptions::default()).await.unwrap();
-    let orders = [order("A1", CustomerRef::ExternalId("K1".into()), 100), order("A2", CustomerRef::ExternalId("K9".into()), 100)];
-    let options = ImportOptions { skip_invalid: true, ..Default::default() };
+    import(
+        &db,
+        Kind::Customers,
+        &[customer("K1", "a@example.de")],
+        ImportOptions::default(),
+    )
+    .await
+    .unwrap();
+    let orders = [
+        order("A1", CustomerRef::ExternalId("K1".into()), 100),
+        order("A2", CustomerRef::ExternalId("K9".into()), 100),
+    ];
+    let options = ImportOptions {
+        skip_invalid: true,
+        ..Default::default()
+    };
     let counts = import(&db, Kind::Orders, &orders, options).await.unwrap();
     assert_eq!(counts.inserted, 1);
     assert_eq!(db.snapshot("orders").await.unwrap().len(), 1);
 }
-both_backends!(skip_invalid_imports_the_good_rows_only, super::skip_invalid_imports_the_good_rows_only);
+both_backends!(
+    skip_invalid_imports_the_good_rows_only,
+    super::skip_invalid_imports_the_good_rows_only
+);
 
 async fn create_customers_creates_them_from_the_order_columns_once(db: Db) {
     let mut details = CustomerRecord::new("neu@example.de");
@@ -147,17 +286,39 @@ async fn create_customers_creates_them_from_the_order_columns_once(db: Db) {
             o.customer_details = Some(details.clone());
         }
     }
-    let options = ImportOptions { create_customers: true, ..Default::default() };
-    let counts = import(&db, Kind::Orders, &[first.clone(), second.clone()], options).await.unwrap();
+    let options = ImportOptions {
+        create_customers: true,
+        ..Default::default()
+    };
+    let counts = import(&db, Kind::Orders, &[first.clone(), second.clone()], options)
+        .await
+        .unwrap();
     assert_eq!((counts.inserted, counts.customers_created), (2, 1));
     let customers = db.snapshot("customers").await.unwrap();
     assert_eq!(customers.len(), 1);
-    assert!(customers[0].starts_with("1|neu@example.de|Erika Mustermann|"), "{customers:?}");
+    assert!(
+        customers[0].starts_with("1|neu@example.de|Erika Mustermann|"),
+        "{customers:?}"
+    );
 
-    let before = db.snapshot_all().await.unwrap().into_iter().filter(|(t, _)| t != "imports").collect::<Vec<_>>();
-    let counts = import(&db, Kind::Orders, &[first, second], options).await.unwrap();
+    let before = db
+        .snapshot_all()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(t, _)| t != "imports")
+        .collect::<Vec<_>>();
+    let counts = import(&db, Kind::Orders, &[first, second], options)
+        .await
+        .unwrap();
     assert_eq!((counts.unchanged, counts.customers_created), (2, 0));
-    let after = db.snapshot_all().await.unwrap().into_iter().filter(|(t, _)| t != "imports").collect::<Vec<_>>();
+    let after = db
+        .snapshot_all()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(t, _)| t != "imports")
+        .collect::<Vec<_>>();
     assert_eq!(before, after);
 }
 both_backends!(
@@ -166,44 +327,101 @@ both_backends!(
 );
 
 async fn the_same_key_twice_in_one_file_is_rejected(db: Db) {
-    let rows = [customer("K1", "a@example.de"), customer("K2", "b@example.de"), customer("K1", "c@example.de")];
-    let problems = import(&db, Kind::Customers, &rows, ImportOptions::default()).await.unwrap_err();
+    let rows = [
+        customer("K1", "a@example.de"),
+        customer("K2", "b@example.de"),
+        customer("K1", "c@example.de"),
+    ];
+    let problems = import(&db, Kind::Customers, &rows, ImportOptions::default())
+        .await
+        .unwrap_err();
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].line, 4);
-    assert!(problems[0].reason.contains("duplicate") && problems[0].reason.contains("K1"), "{}", problems[0].reason);
+    assert!(
+        problems[0].reason.contains("duplicate") && problems[0].reason.contains("K1"),
+        "{}",
+        problems[0].reason
+    );
     assert!(db.snapshot("customers").await.unwrap().is_empty());
 
     // Into a table that already has rows (the merging path) the report names the first line.
-    import(&db, Kind::Customers, &[customer("K0", "z@example.de")], ImportOptions::default()).await.unwrap();
-    let problems = import(&db, Kind::Customers, &rows, ImportOptions::default()).await.unwrap_err();
+    import(
+        &db,
+        Kind::Customers,
+        &[customer("K0", "z@example.de")],
+        ImportOptions::default(),
+    )
+    .await
+    .unwrap();
+    let problems = import(&db, Kind::Customers, &rows, ImportOptions::default())
+        .await
+        .unwrap_err();
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].line, 4);
-    assert!(problems[0].reason.contains("line 2"), "{}", problems[0].reason);
+    assert!(
+        problems[0].reason.contains("line 2"),
+        "{}",
+        problems[0].reason
+    );
     assert_eq!(db.snapshot("customers").await.unwrap().len(), 1);
 }
-both_backends!(the_same_key_twice_in_one_file_is_rejected, super::the_same_key_twice_in_one_file_is_rejected);
+both_backends!(
+    the_same_key_twice_in_one_file_is_rejected,
+    super::the_same_key_twice_in_one_file_is_rejected
+);
 
 async fn an_abandoned_import_leaves_nothing_behind(db: Db) {
-    let mut session = db.begin_import(Kind::Customers, ImportOptions::default()).await.unwrap();
+    let mut session = db
+        .begin_import(Kind::Customers, ImportOptions::default())
+        .await
+        .unwrap();
     for idx in 0..2500u64 {
-        session.push(idx + 2, customer(&format!("K{idx}"), "x@example.de")).await.unwrap();
+        session
+            .push(idx + 2, customer(&format!("K{idx}"), "x@example.de"))
+            .await
+            .unwrap();
     }
     drop(session);
     assert!(db.snapshot("customers").await.unwrap().is_empty());
     // The pooled connection that held the dropped transaction is usable again.
-    import(&db, Kind::Customers, &[customer("K1", "a@example.de")], ImportOptions::default()).await.unwrap();
+    import(
+        &db,
+        Kind::Customers,
+        &[customer("K1", "a@example.de")],
+        ImportOptions::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(db.snapshot("customers").await.unwrap().len(), 1);
 }
-both_backends!(an_abandoned_import_leaves_nothing_behind, super::an_abandoned_import_leaves_nothing_behind);
+both_backends!(
+    an_abandoned_import_leaves_nothing_behind,
+    super::an_abandoned_import_leaves_nothing_behind
+);
 
 async fn every_kind_is_stored(db: Db) {
     let k1 = || CustomerRef::ExternalId("K1".into());
     let at = Utc.with_ymd_and_hms(2025, 5, 4, 8, 30, 0).unwrap();
     let day = NaiveDate::from_ymd_opt(2025, 5, 4).unwrap();
-    import(&db, Kind::Customers, &[customer("K1", "a@example.de"), customer("K2", "b@example.de")], Default::default())
-        .await
-        .unwrap();
-    import(&db, Kind::Orders, &[order("A1", k1(), 100)], Default::default()).await.unwrap();
+    import(
+        &db,
+        Kind::Customers,
+        &[
+            customer("K1", "a@example.de"),
+            customer("K2", "b@example.de"),
+        ],
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    import(
+        &db,
+        Kind::Orders,
+        &[order("A1", k1(), 100)],
+        Default::default(),
+    )
+    .await
+    .unwrap();
     let cases: Vec<(Kind, Record)> = vec![
         (
             Kind::Products,
@@ -278,9 +496,13 @@ async fn every_kind_is_stored(db: Db) {
         ),
     ];
     for (kind, record) in cases {
-        let counts = import(&db, kind, std::slice::from_ref(&record), Default::default()).await.unwrap();
+        let counts = import(&db, kind, std::slice::from_ref(&record), Default::default())
+            .await
+            .unwrap();
         assert_eq!(counts.inserted, 1, "{kind}");
-        let again = import(&db, kind, &[record], Default::default()).await.unwrap();
+        let again = import(&db, kind, &[record], Default::default())
+            .await
+            .unwrap();
         assert_eq!(again.unchanged, 1, "{kind} is idempotent");
     }
     for (kind, n) in db.counts().await.unwrap() {
@@ -298,7 +520,10 @@ async fn connecting_twice_keeps_the_schema(db: Db) {
     assert!(tables.contains(&"orders".to_string()));
     assert!(tables.contains(&"staff_users".to_string()));
 }
-both_backends!(connecting_twice_keeps_the_schema, super::connecting_twice_keeps_the_schema);
+both_backends!(
+    connecting_twice_keeps_the_schema,
+    super::connecting_twice_keeps_the_schema
+);
 
 #[tokio::test]
 async fn both_backends_have_the_same_tables_and_columns() {
@@ -309,7 +534,11 @@ async fn both_backends_have_the_same_tables_and_columns() {
     let tables = sqlite.tables().await.unwrap();
     assert_eq!(tables, pg.tables().await.unwrap());
     for table in tables {
-        assert_eq!(sqlite.columns(&table).await.unwrap(), pg.columns(&table).await.unwrap(), "{table}");
+        assert_eq!(
+            sqlite.columns(&table).await.unwrap(),
+            pg.columns(&table).await.unwrap(),
+            "{table}"
+        );
     }
     pg.close().await;
 }

@@ -17,7 +17,11 @@ async fn a_german_excel_file_imports_and_counts(env: TestEnv) {
     let customers = env.write("kunden.csv", CUSTOMERS, true);
     let out = env.import("customers", &customers, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("3 rows read, 3 inserted"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("3 rows read, 3 inserted"),
+        "{}",
+        stdout(&out)
+    );
     // The detected format and the mapping are printed so the user can check them.
     assert!(stderr(&out).contains("Kundennummer"), "{}", stderr(&out));
 
@@ -30,9 +34,15 @@ async fn a_german_excel_file_imports_and_counts(env: TestEnv) {
     assert_eq!(stats["order-lines"], 0);
     let snapshot = env.snapshot().await;
     let orders = &snapshot.iter().find(|(t, _)| t == "orders").unwrap().1;
-    assert!(orders[0].contains("|123456|40000|"), "decimal comma and thousands point: {orders:?}");
+    assert!(
+        orders[0].contains("|123456|40000|"),
+        "decimal comma and thousands point: {orders:?}"
+    );
     let customers = &snapshot.iter().find(|(t, _)| t == "customers").unwrap().1;
-    assert!(customers[0].contains("Jürgen Müßig"), "Windows-1252 decoded: {customers:?}");
+    assert!(
+        customers[0].contains("Jürgen Müßig"),
+        "Windows-1252 decoded: {customers:?}"
+    );
 }
 both_backends!(a_german_excel_file_imports_and_counts);
 
@@ -45,7 +55,10 @@ async fn importing_the_same_file_twice_changes_nothing(env: TestEnv) {
     let out = env.import("orders", &orders, &["--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((report["inserted"].as_u64(), report["unchanged"].as_u64()), (Some(0), Some(3)));
+    assert_eq!(
+        (report["inserted"].as_u64(), report["unchanged"].as_u64()),
+        (Some(0), Some(3))
+    );
     assert!(env.import("customers", &customers, &[]).status.success());
     assert_eq!(before, env.snapshot().await);
 }
@@ -71,7 +84,12 @@ A4;K002;03.01.2024;zehn\r\n";
     // The same as JSON, machine-readable.
     let out = env.import("orders", &file, &["--json"]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let lines: Vec<u64> = report["rejected"].as_array().unwrap().iter().map(|e| e["line"].as_u64().unwrap()).collect();
+    let lines: Vec<u64> = report["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
     assert_eq!(lines, vec![3, 5]);
     assert_eq!(report["committed"], false);
 
@@ -82,7 +100,10 @@ A4;K002;03.01.2024;zehn\r\n";
     assert_eq!(env.stats()["orders"], 1);
     let rejects = std::fs::read_to_string(env.path("bad.csv.rejected.csv")).unwrap();
     assert_eq!(rejects.lines().count(), 4, "{rejects}");
-    assert!(rejects.contains(",4,") && rejects.contains("unknown customer K009"), "{rejects}");
+    assert!(
+        rejects.contains(",4,") && rejects.contains("unknown customer K009"),
+        "{rejects}"
+    );
 }
 both_backends!(a_file_with_a_bad_row_imports_nothing_and_names_file_line_column_and_reason);
 
@@ -93,17 +114,27 @@ B2;neu@example.de;Erika Mustermann;Berlin;05.01.2024;20,00\r\n";
     let file = env.write("shop.csv", orders, false);
     let out = env.import("orders", &file, &[]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("--create-customers"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--create-customers"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(env.stats()["customers"], 0);
     let out = env.import("orders", &file, &["--create-customers"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let stats = env.stats();
-    assert_eq!((stats["customers"].as_u64(), stats["orders"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(
+        (stats["customers"].as_u64(), stats["orders"].as_u64()),
+        (Some(1), Some(2))
+    );
 }
 both_backends!(orders_of_unknown_customers_need_create_customers);
 
 async fn the_shopify_samples_import_without_a_mapping(env: TestEnv) {
-    let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../formats/tests/data/samples/");
+    let samples = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../formats/tests/data/samples/"
+    );
     let customers = std::path::PathBuf::from(samples).join("customers_export_1.csv");
     let out = env.import("customers", &customers, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -119,7 +150,11 @@ async fn the_shopify_samples_import_without_a_mapping(env: TestEnv) {
     let broken = std::path::PathBuf::from(samples).join("customers_export.csv");
     let out = env.import("customers", &broken, &[]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("customers_export.csv:5"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("customers_export.csv:5"),
+        "{}",
+        stderr(&out)
+    );
 }
 both_backends!(the_shopify_samples_import_without_a_mapping);
 
@@ -131,7 +166,10 @@ async fn a_file_that_is_not_an_export_gets_a_clear_error() {
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("notes.txt"), "{err}");
-    assert!(err.contains("--mapping"), "the error says what to do: {err}");
+    assert!(
+        err.contains("--mapping"),
+        "the error says what to do: {err}"
+    );
 }
 
 #[tokio::test]
@@ -139,5 +177,9 @@ async fn a_missing_file_is_named() {
     let env = TestEnv::new(Backend::Sqlite).await;
     let out = env.run(&["import", "orders", "does-not-exist.csv"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("does-not-exist.csv"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("does-not-exist.csv"),
+        "{}",
+        stderr(&out)
+    );
 }

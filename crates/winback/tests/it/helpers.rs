@@ -17,7 +17,10 @@ impl TestEnv {
         let dir = std::env::temp_dir().join(format!(
             "winback_cli_{}_{}",
             std::process::id(),
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
         ));
         std::fs::create_dir_all(&dir).unwrap();
         TestEnv { db, dir }
@@ -48,12 +51,18 @@ impl TestEnv {
 
     pub fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_winback"));
-        command.env("WINBACK_DB", self.db.url.expose()).env_remove("WINBACK_LOG").current_dir(&self.dir);
+        command
+            .env("WINBACK_DB", self.db.url.expose())
+            .env_remove("WINBACK_LOG")
+            .current_dir(&self.dir);
         command
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        self.command().args(args).output().expect("the winback binary runs")
+        self.command()
+            .args(args)
+            .output()
+            .expect("the winback binary runs")
     }
 
     pub fn import(&self, kind: &str, file: &Path, extra: &[&str]) -> Output {
@@ -64,13 +73,23 @@ impl TestEnv {
 
     pub fn stats(&self) -> serde_json::Value {
         let out = self.run(&["stats", "--json"]);
-        assert!(out.status.success(), "stats failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "stats failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).expect("stats --json prints JSON")
     }
 
     pub async fn snapshot(&self) -> Vec<(String, Vec<String>)> {
         let db = winback_store::Db::connect(&self.db.url).await.unwrap();
-        let snapshot = db.snapshot_all().await.unwrap().into_iter().filter(|(t, _)| t != "imports").collect();
+        let snapshot = db
+            .snapshot_all()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|(t, _)| t != "imports")
+            .collect();
         db.close().await;
         snapshot
     }
@@ -97,11 +116,15 @@ macro_rules! both_backends {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                super::$name($crate::helpers::TestEnv::new($crate::helpers::Backend::Sqlite).await).await;
+                super::$name($crate::helpers::TestEnv::new($crate::helpers::Backend::Sqlite).await)
+                    .await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                super::$name($crate::helpers::TestEnv::new($crate::helpers::Backend::Postgres).await).await;
+                super::$name(
+                    $crate::helpers::TestEnv::new($crate::helpers::Backend::Postgres).await,
+                )
+                .await;
             }
         }
     };

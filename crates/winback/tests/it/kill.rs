@@ -18,10 +18,21 @@ fn files(env: &TestEnv) -> (std::path::PathBuf, std::path::PathBuf) {
     }
     let mut orders = String::from("Bestellnummer;Kundennummer;Bestelldatum;Bruttobetrag\r\n");
     for idx in 0..N_ORDERS {
-        writeln!(orders, "A{idx};K{};{:02}.{:02}.2024;{},{:02}\r", idx % N_CUSTOMERS, idx % 28 + 1, idx % 12 + 1, idx % 500, idx % 100)
-            .unwrap();
+        writeln!(
+            orders,
+            "A{idx};K{};{:02}.{:02}.2024;{},{:02}\r",
+            idx % N_CUSTOMERS,
+            idx % 28 + 1,
+            idx % 12 + 1,
+            idx % 500,
+            idx % 100
+        )
+        .unwrap();
     }
-    (env.write("kunden.csv", &customers, true), env.write("auftraege.csv", &orders, true))
+    (
+        env.write("kunden.csv", &customers, true),
+        env.write("auftraege.csv", &orders, true),
+    )
 }
 
 async fn a_killed_import_leaves_the_data_as_before(env: TestEnv) {
@@ -59,9 +70,15 @@ async fn a_killed_import_leaves_the_data_as_before(env: TestEnv) {
             break;
         }
         n_interrupted += 1;
-        assert_eq!(before, after, "killed after {delay_ms} ms: nothing of the import may remain");
+        assert_eq!(
+            before, after,
+            "killed after {delay_ms} ms: nothing of the import may remain"
+        );
     }
-    assert!(n_interrupted >= 1, "at least the immediate kill must land inside the import");
+    assert!(
+        n_interrupted >= 1,
+        "at least the immediate kill must land inside the import"
+    );
     // A new import after the kills goes through completely.
     let out = env.import("orders", &orders, &[]);
     assert!(out.status.success(), "{}", stderr(&out));

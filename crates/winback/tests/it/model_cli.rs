@@ -6,10 +6,22 @@ const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../engine/tests/data/")
 
 fn fit(model: &str, file: &str) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_winback"))
-        .args(["model", "fit", "--model", model, "--summary", file, "--json"])
+        .args([
+            "model",
+            "fit",
+            "--model",
+            model,
+            "--summary",
+            file,
+            "--json",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -23,10 +35,23 @@ fn bgnbd_on_the_cdnow_summary_matches_fader_hardie_lee_2005() {
     let out = fit("bgnbd", &format!("{DATA}cdnow_sample_summary.csv"));
     assert_eq!(out["model"], "bgnbd");
     let p = &out["params"];
-    for (name, published) in [("r", 0.242595), ("alpha", 4.413602), ("a", 0.792922), ("b", 2.425907)] {
-        assert!(close(&p[name], published, 1e-3), "{name} = {} (published {published})", p[name]);
+    for (name, published) in [
+        ("r", 0.242595),
+        ("alpha", 4.413602),
+        ("a", 0.792922),
+        ("b", 2.425907),
+    ] {
+        assert!(
+            close(&p[name], published, 1e-3),
+            "{name} = {} (published {published})",
+            p[name]
+        );
     }
-    assert!((out["loglik"].as_f64().unwrap() + 9582.429).abs() < 0.1, "{}", out["loglik"]);
+    assert!(
+        (out["loglik"].as_f64().unwrap() + 9582.429).abs() < 0.1,
+        "{}",
+        out["loglik"]
+    );
     let customers = out["customers"].as_array().unwrap();
     assert_eq!(customers.len(), 2357);
     assert_eq!(customers[0]["id"], "1");
@@ -37,10 +62,18 @@ fn bgnbd_on_the_cdnow_summary_matches_fader_hardie_lee_2005() {
 #[test]
 fn pareto_nbd_and_gamma_gamma_reach_the_published_maxima() {
     let out = fit("pareto-nbd", &format!("{DATA}cdnow_sample_summary.csv"));
-    assert!((out["loglik"].as_f64().unwrap() + 9594.976).abs() < 0.1, "{}", out["loglik"]);
+    assert!(
+        (out["loglik"].as_f64().unwrap() + 9594.976).abs() < 0.1,
+        "{}",
+        out["loglik"]
+    );
     let out = fit("gamma-gamma", &format!("{DATA}cdnow_sample_summary.csv"));
     for (name, published) in [("p", 6.249572), ("q", 3.744225), ("gamma", 15.443522)] {
-        assert!(close(&out["params"][name], published, 1e-3), "{name} = {}", out["params"][name]);
+        assert!(
+            close(&out["params"][name], published, 1e-3),
+            "{name} = {}",
+            out["params"][name]
+        );
     }
 }
 
@@ -58,8 +91,16 @@ fn sbg_fits_the_high_end_cohort_of_fader_hardie_2007() {
     let path = dir.join("highend.csv");
     std::fs::write(&path, file).unwrap();
     let out = fit("sbg", path.to_str().unwrap());
-    assert!(close(&out["params"]["alpha"], 0.668, 1e-3), "{}", out["params"]);
-    assert!(close(&out["params"]["beta"], 3.806, 1e-3), "{}", out["params"]);
+    assert!(
+        close(&out["params"]["alpha"], 0.668, 1e-3),
+        "{}",
+        out["params"]
+    );
+    assert!(
+        close(&out["params"]["beta"], 3.806, 1e-3),
+        "{}",
+        out["params"]
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -70,11 +111,21 @@ fn a_bad_summary_row_is_named_with_file_and_line() {
     let path = dir.join("summary.csv");
     std::fs::write(&path, "id,frequency,recency,T\n1,2,30.4,38.9\n2,zwei,1,2\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_winback"))
-        .args(["model", "fit", "--model", "bgnbd", "--summary", path.to_str().unwrap()])
+        .args([
+            "model",
+            "fit",
+            "--model",
+            "bgnbd",
+            "--summary",
+            path.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("summary.csv:3: frequency: 'zwei' is not a number"), "{err}");
+    assert!(
+        err.contains("summary.csv:3: frequency: 'zwei' is not a number"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
