@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Makes sure the services the test suite talks to are installed and running:
 # PostgreSQL on 127.0.0.1:5432 with a `postgres` role that may connect without a password
-# from loopback, and a `test` database. Safe to run again.
+# from loopback, and a `test` database; Debian's chromium and chromium-driver for the
+# browser tests (crates/web/tests/it/browser.rs). Safe to run again.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  echo "installing chromium and chromium-driver (browser tests)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
 
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
   echo "installing PostgreSQL"

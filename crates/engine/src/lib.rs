@@ -9,6 +9,7 @@
 //! axum, so `cargo test -p winback-engine` stays fast.
 #![forbid(unsafe_code)]
 
+pub mod analysis;
 pub mod demo;
 pub mod models;
 pub mod money;

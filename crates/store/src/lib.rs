@@ -10,16 +10,23 @@
 // Unsafe code is denied everywhere but in `sqlite_fast`, the one FFI hot path.
 #![deny(unsafe_code)]
 
+pub mod customers;
+pub mod analysis;
 mod db;
 pub mod import;
 mod migrate;
+mod sessions;
 mod sqlite_fast;
 mod staff;
 pub mod stats;
 pub mod testing;
+mod users;
 
 pub use db::{Backend, Db, DbUrl};
+pub use customers::{CustomerDetail, CustomerQuery, CustomerSummary, Overview};
+pub use sessions::{ApiTokenInfo, SessionRecord};
 pub use staff::StaffUser;
+pub use users::User;
 pub use import::{ImportCounts, ImportMeta, ImportOptions, ImportSession, RowProblem};
 
 /// Errors a caller can act on.

@@ -14,12 +14,26 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
-    postgres: include_str!("../migrations/postgres/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+        postgres: include_str!("../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "web",
+        sqlite: include_str!("../migrations/sqlite/0002_web.sql"),
+        postgres: include_str!("../migrations/postgres/0002_web.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "analysis",
+        sqlite: include_str!("../migrations/sqlite/0003_analysis.sql"),
+        postgres: include_str!("../migrations/postgres/0003_analysis.sql"),
+    },
+];
 
 const CREATE_LOG: &str = "create table if not exists schema_migrations (
     version bigint primary key,

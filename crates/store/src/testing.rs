@@ -165,7 +165,7 @@ impl crate::Db {
         })
     }
 
-    /// Every row of `table` as text, ordered by id: two snapshots are equal exactly when
+    /// Every row of `table` as text, sorted: two snapshots are equal exactly when
     /// nothing in the table changed.
     pub async fn snapshot(&self, table: &str) -> crate::Result<Vec<String>> {
         let columns = self.columns(table).await?;
@@ -174,7 +174,7 @@ impl crate::Db {
             .map(|c| format!("coalesce(cast({c} as text), '<null>')"))
             .collect();
         let statement = sqlx::AssertSqlSafe(format!(
-            "select {} from {table} order by id",
+            "select {} from {table} order by 1",
             cells.join(" || '|' || ")
         ));
         Ok(match self {

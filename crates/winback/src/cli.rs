@@ -22,11 +22,91 @@ pub enum Command {
     Import(ImportArgs),
     /// Print the number of stored rows of each kind.
     Stats(StatsArgs),
-    /// Create a demo company as export files and import them.
+    /// Create a demo company as export files, import them, and serve the web UI.
     Demo(DemoArgs),
+    /// Serve the web UI and the API (/api/v1, reference at /api/docs/).
+    Serve(ServeArgs),
+    /// Manage the users who sign in to the web UI.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Customer-base models (BG/NBD, Pareto/NBD, MBG/NBD, Gamma-Gamma, sBG).
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Find lost, sleeping and at-risk customers: fit the model, classify every customer,
+    /// raise early-warning alerts, and store the results.
+    Analyze(AnalyzeArgs),
+    /// Export results (`customers`: id, status, loss kind, loss date, P(alive), expected
+    /// transactions, CLV of the latest analysis).
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Analyse exactly as of this day (yyyy-mm-dd): nothing after it is used. Default: today.
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Backtest instead: analyse as of --as-of, then compare with what happened in the
+    /// following DAYS (precision/recall per status, calibration of P(alive)).
+    #[arg(long, value_name = "DAYS")]
+    pub backtest_days: Option<u32>,
+    /// Score the result against a demo company's truth file (demo/truth.csv).
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Per-customer results of the latest analysis.
+    Customers(ExportArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// German Excel CSV (`;`, decimal comma), UTF-8 with BOM.
+    Csv,
+    /// English CSV (`,`, decimal point), UTF-8 with BOM.
+    CsvEn,
+    Xlsx,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: ExportFormat,
+    /// Output file (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "WINBACK_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (or give an existing one a new role and password). The password is
+    /// read from standard input (one line, at least 8 characters).
+    Add(UserAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    #[arg(long)]
+    pub email: String,
+    /// admin (users, settings), manager (customers, imports, campaigns, reports), sales (own
+    /// customers only) or analyst (read-only, API tokens).
+    #[arg(long, value_parser = ["admin", "manager", "sales", "analyst"])]
+    pub role: String,
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -111,9 +191,15 @@ pub struct DemoArgs {
     /// Last day of the simulated history (yyyy-mm-dd); today when not given.
     #[arg(long)]
     pub as_of: Option<chrono::NaiveDate>,
-    /// Only write the files; do not import them.
+    /// Only write the files; do not import them (implies --no-serve).
     #[arg(long)]
     pub no_import: bool,
+    /// Do not start the web server after the import.
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Where the web server listens after the import.
+    #[arg(long, env = "WINBACK_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
 }
 
 #[derive(Debug, Subcommand)]

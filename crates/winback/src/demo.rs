@@ -14,7 +14,7 @@ use winback_formats::{GermanCsvWriter, LocalZone};
 use winback_store::{DbUrl, ImportOptions, StaffUser};
 
 use crate::cli::DemoArgs;
-use crate::import::{Settings, import_file};
+use crate::import::{Settings, import_with_progress};
 
 /// The order in which the files are imported: what a row refers to comes first.
 pub const IMPORT_ORDER: [Kind; 8] = [
@@ -42,21 +42,33 @@ impl Writers {
         let mut by_kind = Vec::new();
         for kind in Kind::ALL {
             let path = dir.join(file_name(kind));
-            let file = File::create(&path).with_context(|| format!("while creating {}", path.display()))?;
-            by_kind.push((kind, GermanCsvWriter::new(BufWriter::with_capacity(1 << 20, file), kind)?));
+            let file = File::create(&path)
+                .with_context(|| format!("while creating {}", path.display()))?;
+            by_kind.push((
+                kind,
+                GermanCsvWriter::new(BufWriter::with_capacity(1 << 20, file), kind)?,
+            ));
         }
         let path = dir.join("truth.csv");
-        let mut truth = BufWriter::new(File::create(&path).with_context(|| format!("while creating {}", path.display()))?);
+        let mut truth = BufWriter::new(
+            File::create(&path).with_context(|| format!("while creating {}", path.display()))?,
+        );
         writeln!(truth, "{}", Truth::CSV_HEADER)?;
         Ok(Writers { by_kind, truth })
     }
 
     fn writer(&mut self, kind: Kind) -> &mut GermanCsvWriter<BufWriter<File>> {
-        &mut self.by_kind.iter_mut().find(|(k, _)| *k == kind).expect("a writer per kind").1
+        &mut self
+            .by_kind
+            .iter_mut()
+            .find(|(k, _)| *k == kind)
+            .expect("a writer per kind")
+            .1
     }
 
     fn write_customer(&mut self, c: DemoCustomer) -> anyhow::Result<()> {
-        self.writer(Kind::Customers).write(&Record::Customer(c.customer))?;
+        self.writer(Kind::Customers)
+            .write(&Record::Customer(c.customer))?;
         let w = self.writer(Kind::Orders);
         for o in c.orders {
             w.write(&Record::Order(o))?;
@@ -97,11 +109,14 @@ impl Writers {
 
 /// Writes the demo company's files into `dir`; returns the simulation (for its staff list).
 pub fn write_files(config: DemoConfig, dir: &Path, show_progress: bool) -> anyhow::Result<Demo> {
-    std::fs::create_dir_all(dir).with_context(|| format!("while creating the folder {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("while creating the folder {}", dir.display()))?;
     let demo = Demo::new(config.clone());
     let mut writers = Writers::create(dir)?;
     for product in demo.products() {
-        writers.writer(Kind::Products).write(&Record::Product(product))?;
+        writers
+            .writer(Kind::Products)
+            .write(&Record::Product(product))?;
     }
     let progress = if show_progress {
         indicatif::ProgressBar::new(config.customers)
@@ -109,8 +124,10 @@ pub fn write_files(config: DemoConfig, dir: &Path, show_progress: bool) -> anyho
         indicatif::ProgressBar::hidden()
     };
     progress.set_style(
-        indicatif::ProgressStyle::with_template("generating {bar:40} {pos}/{len} customers, eta {eta}")
-            .expect("the template is valid"),
+        indicatif::ProgressStyle::with_template(
+            "generating {bar:40} {pos}/{len} customers, eta {eta}",
+        )
+        .expect("the template is valid"),
     );
     // Customers are independent given (seed, idx): a second thread generates the odd
     // chunks while this one writes, so generation and writing overlap on two cores.
@@ -123,7 +140,8 @@ pub fn write_files(config: DemoConfig, dir: &Path, show_progress: bool) -> anyho
             let mut start = 0;
             while start < n {
                 let end = (start + CHUNK).min(n);
-                let chunk: Vec<DemoCustomer> = (start..end).map(|idx| demo_ref.customer(idx)).collect();
+                let chunk: Vec<DemoCustomer> =
+                    (start..end).map(|idx| demo_ref.customer(idx)).collect();
                 if sender.send(chunk).is_err() {
                     return;
                 }
@@ -146,7 +164,9 @@ pub fn write_files(config: DemoConfig, dir: &Path, show_progress: bool) -> anyho
 
 /// `winback demo`: write the files, then import them.
 pub async fn run(url: &DbUrl, args: &DemoArgs) -> anyhow::Result<bool> {
-    let as_of = args.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let as_of = args
+        .as_of
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
     let config = DemoConfig::new(args.customers, args.seed, args.b2b, as_of);
     let started = Instant::now();
     let out: PathBuf = args.out.clone();
@@ -156,7 +176,11 @@ pub async fn run(url: &DbUrl, args: &DemoArgs) -> anyhow::Result<bool> {
         "demo company ({} customers, seed {}, {}) written to {} in {:.1} s; truth in {}",
         args.customers,
         args.seed,
-        if args.b2b { "wholesaler" } else { "online shop" },
+        if args.b2b {
+            "wholesaler"
+        } else {
+            "online shop"
+        },
         args.out.display(),
         started.elapsed().as_secs_f64(),
         args.out.join("truth.csv").display()
@@ -179,19 +203,21 @@ pub async fn run(url: &DbUrl, args: &DemoArgs) -> anyhow::Result<bool> {
     for kind in IMPORT_ORDER {
         let path = args.out.join(file_name(kind));
         let settings = Settings {
-            kind,
-            mapping: None,
             zone: LocalZone::EuropeBerlin,
             options: ImportOptions::default(),
-            reject_file: None,
-            show_progress: show,
+            ..Settings::new(kind)
         };
-        let report = import_file(&db, &path, &settings).await.with_context(|| format!("while importing {}", path.display()))?;
+        let report = import_with_progress(&db, &path, &settings, show)
+            .await
+            .with_context(|| format!("while importing {}", path.display()))?;
         if !report.committed {
             for error in &report.rejected {
                 eprintln!("{error}");
             }
-            anyhow::bail!("the demo file {} did not import: this is a bug in winback, please report it", path.display());
+            anyhow::bail!(
+                "the demo file {} did not import: this is a bug in winback, please report it",
+                path.display()
+            );
         }
         println!(
             "imported {:<12} {:>10} rows in {:.1} s ({:.0} rows/s)",

@@ -1,14 +1,16 @@
-//! winback as a library: the command line's actions, so that tests (and later the web
-//! server) can call them in-process.
+//! winback as a library: the command line's actions, so that tests can call them
+//! in-process; `serve` wires the web application (`winback-web`) to the database.
 //!
 //! `main.rs` only parses arguments and calls [`run`]. The import pipeline lives in
-//! [`import`]: `winback-formats` decides what is valid, `winback-store` commits all or
-//! nothing; the web upload will call the same code.
+//! `winback_web::import_service` (one code path with the web upload): `winback-formats`
+//! decides what is valid, `winback-store` commits all or nothing.
 #![forbid(unsafe_code)]
 
+pub mod analyze;
 pub mod cli;
 pub mod demo;
 pub mod import;
+pub mod serve;
 pub mod model;
 pub mod telemetry;
 
@@ -53,13 +55,49 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Analyze(args) => {
+            let db = open(&url).await?;
+            analyze::run(&db, &args).await?;
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export(cli::ExportCommand::Customers(args)) => {
+            let db = open(&url).await?;
+            analyze::export(&db, &args).await?;
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Model(cli::ModelCommand::Fit(args)) => {
             model::fit(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(args) => {
             let ok = demo::run(&url, &args).await?;
-            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            if !ok {
+                return Ok(ExitCode::FAILURE);
+            }
+            if !args.no_import {
+                let db = open(&url).await?;
+                serve::ensure_admin(&db).await?;
+                if !args.no_serve {
+                    serve::serve(db, &args.listen).await?;
+                } else {
+                    db.close().await;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve(args) => {
+            let db = open(&url).await?;
+            serve::ensure_admin(&db).await?;
+            serve::serve(db, &args.listen).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(cli::UserCommand::Add(args)) => {
+            let db = open(&url).await?;
+            serve::add_user(&db, &args).await?;
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -19,177 +19,314 @@ pub(crate) struct Minimum {
     pub termination: Termination,
 }
 
+/// Iterations every start gets before only the best one goes on.
+const SCOUT_ITERS: usize = 8;
+
 /// Minimises from every start, restarts BFGS from the best point until it stops improving, and
 /// returns the best point. `None` if the objective is not finite at any start.
+///
+/// Every start first runs [`SCOUT_ITERS`] iterations; only the best of them (by value) runs on to
+/// convergence, keeping its Hessian approximation. Starts that converge within the scouting
+/// iterations compete as they are.
 pub(crate) fn minimize(
     f: &Objective<'_>,
     starts: &[Vec<f64>],
     opts: &FitOptions,
 ) -> Option<Minimum> {
-    let mut best: Option<Minimum> = None;
     let mut iterations = 0;
+    let mut best: Option<Bfgs> = None;
     for u0 in starts {
-        let m = bfgs(f, u0, opts);
-        iterations += m.iterations;
-        if m.value.is_finite() && best.as_ref().is_none_or(|b| m.value < b.value) {
-            best = Some(m);
+        let mut run = Bfgs::new(f, u0, None);
+        run.run(f, SCOUT_ITERS.min(opts.max_iters), opts);
+        iterations += run.iterations;
+        if run.fx.is_finite() && best.as_ref().is_none_or(|b| run.fx < b.fx) {
+            best = Some(run);
         }
     }
-    let mut best = best?;
-    // Restart from the best point with a fresh Hessian: a converged run stops at once; a run
-    // that stalled on a poor Hessian approximation gets another chance.
+    let mut run = best?;
+    let before = run.iterations;
+    run.run(f, opts.max_iters, opts);
+    iterations += run.iterations - before;
+    let mut best = run.minimum();
+    restart_until_stuck(f, &mut best, &mut iterations, opts);
+    best.iterations = iterations;
+    Some(best)
+}
+
+/// Restarts from the best point with a fresh Hessian: a converged run stops at once; a run that
+/// stalled on a poor Hessian approximation gets another chance.
+fn restart_until_stuck(
+    f: &Objective<'_>,
+    best: &mut Minimum,
+    iterations: &mut usize,
+    opts: &FitOptions,
+) {
     for _ in 0..3 {
         let m = bfgs(f, &best.u, opts);
-        iterations += m.iterations;
+        *iterations += m.iterations;
         let improved = m.value < best.value - 1e-14 * best.value.abs().max(1.0);
         if m.value <= best.value {
-            best = Minimum { iterations: 0, ..m };
+            *best = Minimum { iterations: 0, ..m };
         }
         if !improved {
             break;
         }
     }
-    best.iterations = iterations;
-    Some(best)
+}
+
+/// Polishes a point found on a subsample on the full objective: BFGS that starts from the inverse
+/// Hessian `h0` (of the subsample's mean objective, which estimates the full one), so that it
+/// takes near-Newton steps from the first iteration. Falls back to [`minimize`] from that point
+/// when the polish does not converge.
+pub(crate) fn polish(
+    f: &Objective<'_>,
+    u0: &[f64],
+    h0: Option<Vec<Vec<f64>>>,
+    opts: &FitOptions,
+) -> Option<Minimum> {
+    let mut run = Bfgs::new(f, u0, h0);
+    run.run(f, opts.max_iters, opts);
+    let m = run.minimum();
+    if m.value.is_finite() && m.termination.converged() {
+        return Some(m);
+    }
+    let mut again = minimize(f, &[m.u.clone()], opts)?;
+    again.iterations += m.iterations;
+    Some(if again.value <= m.value { again } else { m })
+}
+
+/// The inverse of the Hessian of `f` at `u`, by central differences of the analytic gradient
+/// (`2n` evaluations), symmetrised. `None` unless it is positive definite.
+pub(crate) fn inverse_hessian(f: &Objective<'_>, u: &[f64]) -> Option<Vec<Vec<f64>>> {
+    let n = u.len();
+    let h = 1e-4;
+    let mut hess = vec![vec![0.0; n]; n];
+    let mut up = u.to_vec();
+    let (mut gp, mut gm) = (vec![0.0; n], vec![0.0; n]);
+    for j in 0..n {
+        up[j] = u[j] + h;
+        let fp = f(&up, &mut gp);
+        up[j] = u[j] - h;
+        let fm = f(&up, &mut gm);
+        up[j] = u[j];
+        if !(fp.is_finite() && fm.is_finite()) {
+            return None;
+        }
+        for i in 0..n {
+            hess[i][j] = (gp[i] - gm[i]) / (2.0 * h);
+        }
+    }
+    for i in 0..n {
+        for j in 0..i {
+            let m = 0.5 * (hess[i][j] + hess[j][i]);
+            hess[i][j] = m;
+            hess[j][i] = m;
+        }
+    }
+    invert_spd(&hess)
+}
+
+/// Inverse of a symmetric positive definite matrix by Cholesky; `None` if it is not.
+fn invert_spd(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = a.len();
+    let mut l = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in 0..=i {
+            let s: f64 = a[i][j] - (0..j).map(|k| l[i][k] * l[j][k]).sum::<f64>();
+            if i == j {
+                if !(s > 0.0 && s.is_finite()) {
+                    return None;
+                }
+                l[i][i] = s.sqrt();
+            } else {
+                l[i][j] = s / l[j][j];
+            }
+        }
+    }
+    // Columns of L⁻¹, then A⁻¹ = L⁻ᵀ L⁻¹.
+    let mut li = vec![vec![0.0; n]; n];
+    for c in 0..n {
+        for i in c..n {
+            let s: f64 = (if i == c { 1.0 } else { 0.0 })
+                - (c..i).map(|k| l[i][k] * li[k][c]).sum::<f64>();
+            li[i][c] = s / l[i][i];
+        }
+    }
+    let mut inv = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in 0..n {
+            inv[i][j] = (i.max(j)..n).map(|k| li[k][i] * li[k][j]).sum();
+        }
+    }
+    Some(inv)
 }
 
 /// One BFGS run on the inverse Hessian approximation.
 pub(crate) fn bfgs(f: &Objective<'_>, u0: &[f64], opts: &FitOptions) -> Minimum {
-    let n = u0.len();
-    let mut u = u0.to_vec();
-    let mut g = vec![0.0; n];
-    let mut fx = f(&u, &mut g);
-    if !fx.is_finite() || g.iter().any(|v| !v.is_finite()) {
-        return Minimum {
+    let mut run = Bfgs::new(f, u0, None);
+    run.run(f, opts.max_iters, opts);
+    run.minimum()
+}
+
+/// The state of a BFGS run, so that a run can be paused and resumed with its Hessian.
+struct Bfgs {
+    u: Vec<f64>,
+    g: Vec<f64>,
+    fx: f64,
+    h: Vec<Vec<f64>>,
+    fresh: bool,
+    no_progress: usize,
+    iterations: usize,
+    done: Option<Termination>,
+}
+
+impl Bfgs {
+    fn new(f: &Objective<'_>, u0: &[f64], h0: Option<Vec<Vec<f64>>>) -> Bfgs {
+        let n = u0.len();
+        let u = u0.to_vec();
+        let mut g = vec![0.0; n];
+        let fx = f(&u, &mut g);
+        let bad = !fx.is_finite() || g.iter().any(|v| !v.is_finite());
+        let fresh = h0.is_none();
+        Bfgs {
             u,
-            value: f64::INFINITY,
+            g,
+            fx: if bad { f64::INFINITY } else { fx },
+            h: h0.unwrap_or_else(|| identity(n)),
+            fresh,
+            no_progress: 0,
             iterations: 0,
-            termination: Termination::LineSearchFailed,
-        };
+            done: bad.then_some(Termination::LineSearchFailed),
+        }
     }
-    let mut h = identity(n);
-    let mut fresh = true;
-    let mut d = vec![0.0; n];
-    let mut un = vec![0.0; n];
-    let mut gn = vec![0.0; n];
-    let mut s = vec![0.0; n];
-    let mut y = vec![0.0; n];
-    let mut no_progress = 0;
-    for it in 0..opts.max_iters {
-        if max_abs(&g) < opts.gradient_tolerance {
-            return Minimum {
-                u,
-                value: fx,
-                iterations: it,
-                termination: Termination::GradientTolerance,
-            };
+
+    fn minimum(&self) -> Minimum {
+        // A run paused before it was done stopped with the gradient above the tolerance.
+        let termination = self.done.unwrap_or(Termination::MaxIterations);
+        Minimum {
+            u: self.u.clone(),
+            value: self.fx,
+            iterations: self.iterations,
+            termination,
         }
-        for i in 0..n {
-            d[i] = -(0..n).map(|j| h[i][j] * g[j]).sum::<f64>();
-        }
-        let mut slope = dot(&g, &d);
-        if slope >= 0.0 || !slope.is_finite() {
-            h = identity(n);
-            fresh = true;
-            d.iter_mut().zip(&g).for_each(|(di, gi)| *di = -gi);
-            slope = dot(&g, &d);
-        }
-        // Parameters are logarithms: a step of more than a factor e² in one go is never
-        // useful, and it sends the likelihood into regions where it is slow to evaluate.
-        let longest = max_abs(&d);
-        if longest > 2.0 {
-            let k = 2.0 / longest;
-            d.iter_mut().for_each(|v| *v *= k);
-            slope *= k;
-        }
-        let mut step = 1.0;
-        let mut accepted = None;
-        for _ in 0..60 {
-            for i in 0..n {
-                un[i] = u[i] + step * d[i];
-            }
-            let fnew = f(&un, &mut gn);
-            if fnew.is_finite()
-                && gn.iter().all(|v| v.is_finite())
-                && fnew <= fx + 1e-4 * step * slope
-            {
-                accepted = Some(fnew);
+    }
+
+    /// Runs until done or until `max_iters` iterations in all.
+    fn run(&mut self, f: &Objective<'_>, max_iters: usize, opts: &FitOptions) {
+        let n = self.u.len();
+        let mut d = vec![0.0; n];
+        let mut un = vec![0.0; n];
+        let mut gn = vec![0.0; n];
+        let mut s = vec![0.0; n];
+        let mut y = vec![0.0; n];
+        while self.done.is_none() {
+            if max_abs(&self.g) < opts.gradient_tolerance {
+                self.done = Some(Termination::GradientTolerance);
                 break;
             }
-            // Quadratic interpolation of the step, kept within [0.1, 0.5] of the last.
-            let next = if fnew.is_finite() {
-                let denom = 2.0 * (fnew - fx - step * slope);
-                if denom > 0.0 {
-                    -slope * step * step / denom
+            if self.iterations >= max_iters {
+                if self.iterations >= opts.max_iters {
+                    self.done = Some(Termination::MaxIterations);
+                }
+                break;
+            }
+            let (u, g, h) = (&self.u, &self.g, &self.h);
+            for i in 0..n {
+                d[i] = -(0..n).map(|j| h[i][j] * g[j]).sum::<f64>();
+            }
+            let mut slope = dot(g, &d);
+            if slope >= 0.0 || !slope.is_finite() {
+                self.h = identity(n);
+                self.fresh = true;
+                d.iter_mut().zip(g).for_each(|(di, gi)| *di = -gi);
+                slope = dot(g, &d);
+            }
+            // Parameters are logarithms: a step of more than a factor e² in one go is never
+            // useful, and it sends the likelihood into regions where it is slow to evaluate.
+            let longest = max_abs(&d);
+            if longest > 2.0 {
+                let k = 2.0 / longest;
+                d.iter_mut().for_each(|v| *v *= k);
+                slope *= k;
+            }
+            let fx = self.fx;
+            let mut step = 1.0;
+            let mut accepted = None;
+            for _ in 0..60 {
+                for i in 0..n {
+                    un[i] = u[i] + step * d[i];
+                }
+                let fnew = f(&un, &mut gn);
+                if fnew.is_finite() && gn.iter().all(|v| v.is_finite()) {
+                    // Armijo; or, within rounding noise of the value, a smaller gradient (near
+                    // the minimum of a sum over a million rows the decrease drowns in rounding).
+                    let noise = 1e-14 * fx.abs().max(1.0);
+                    if fnew <= fx + 1e-4 * step * slope
+                        || (fnew <= fx + noise && max_abs(&gn) < 0.5 * max_abs(g))
+                    {
+                        accepted = Some(fnew);
+                        break;
+                    }
+                }
+                // Quadratic interpolation of the step, kept within [0.1, 0.5] of the last.
+                let next = if fnew.is_finite() {
+                    let denom = 2.0 * (fnew - fx - step * slope);
+                    if denom > 0.0 {
+                        -slope * step * step / denom
+                    } else {
+                        0.5 * step
+                    }
                 } else {
-                    0.5 * step
+                    0.2 * step
+                };
+                step = next.clamp(0.1 * step, 0.5 * step);
+            }
+            let Some(fnew) = accepted else {
+                if self.fresh {
+                    // Even a steepest-descent step fails: we are at the minimum within rounding.
+                    self.done = Some(if max_abs(g) < 1e3 * opts.gradient_tolerance {
+                        Termination::NoProgress
+                    } else {
+                        Termination::LineSearchFailed
+                    });
+                    break;
+                }
+                self.h = identity(n);
+                self.fresh = true;
+                self.iterations += 1;
+                continue;
+            };
+            for i in 0..n {
+                s[i] = un[i] - u[i];
+                y[i] = gn[i] - g[i];
+            }
+            let sy = dot(&s, &y);
+            if sy > 1e-14 * norm(&s) * norm(&y) && sy > 0.0 {
+                if self.fresh {
+                    let scale = sy / dot(&y, &y);
+                    self.h = identity(n);
+                    self.h
+                        .iter_mut()
+                        .enumerate()
+                        .for_each(|(i, row)| row[i] = scale);
+                }
+                bfgs_update(&mut self.h, &s, &y, sy);
+                self.fresh = false;
+            }
+            let decrease = fx - fnew;
+            self.u.copy_from_slice(&un);
+            self.g.copy_from_slice(&gn);
+            self.fx = fnew;
+            self.iterations += 1;
+            if decrease <= 1e-15 * fnew.abs().max(1.0) {
+                self.no_progress += 1;
+                if self.no_progress >= 4 {
+                    self.done = Some(Termination::NoProgress);
                 }
             } else {
-                0.2 * step
-            };
-            step = next.clamp(0.1 * step, 0.5 * step);
-        }
-        let Some(fnew) = accepted else {
-            if fresh {
-                // Even a steepest-descent step fails: we are at the minimum within rounding.
-                let termination = if max_abs(&g) < 1e3 * opts.gradient_tolerance {
-                    Termination::NoProgress
-                } else {
-                    Termination::LineSearchFailed
-                };
-                return Minimum {
-                    u,
-                    value: fx,
-                    iterations: it,
-                    termination,
-                };
+                self.no_progress = 0;
             }
-            h = identity(n);
-            fresh = true;
-            continue;
-        };
-        for i in 0..n {
-            s[i] = un[i] - u[i];
-            y[i] = gn[i] - g[i];
         }
-        let sy = dot(&s, &y);
-        if sy > 1e-14 * norm(&s) * norm(&y) && sy > 0.0 {
-            if fresh {
-                let scale = sy / dot(&y, &y);
-                h = identity(n);
-                h.iter_mut().enumerate().for_each(|(i, row)| row[i] = scale);
-            }
-            bfgs_update(&mut h, &s, &y, sy);
-            fresh = false;
-        }
-        let decrease = fx - fnew;
-        u.copy_from_slice(&un);
-        g.copy_from_slice(&gn);
-        fx = fnew;
-        if decrease <= 1e-15 * fx.abs().max(1.0) {
-            no_progress += 1;
-            if no_progress >= 4 {
-                return Minimum {
-                    u,
-                    value: fx,
-                    iterations: it + 1,
-                    termination: Termination::NoProgress,
-                };
-            }
-        } else {
-            no_progress = 0;
-        }
-    }
-    let termination = if max_abs(&g) < opts.gradient_tolerance {
-        Termination::GradientTolerance
-    } else {
-        Termination::MaxIterations
-    };
-    Minimum {
-        u,
-        value: fx,
-        iterations: opts.max_iters,
-        termination,
     }
 }
 

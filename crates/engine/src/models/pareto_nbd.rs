@@ -8,7 +8,9 @@ use statrs::function::gamma::{digamma, ln_gamma};
 
 use super::bgnbd::{fit_patterns, rate_scale, theta_of};
 use super::patterns::Patterns;
-use super::special::one_bc;
+use std::cell::RefCell;
+
+use super::special::{OneBC, OneBcSeries, one_bc};
 use super::{
     CustomerSummary, Fit, FitError, FitOptions, MIN_CUSTOMERS, ParamError, check_positive,
     check_summaries,
@@ -228,8 +230,81 @@ impl XTerms {
     }
 }
 
+/// `K(t)` and its gradient, where the likelihood's integral term is `P(t) K(t)` with
+/// `P(t) = (α+t)^-(r+x) (β+t)^-s`: `K = G(z)` with `G = 2F1(1, r+x; r+s+x+1; ·)` and
+/// `z = (α-β)/(α+t)` for `α >= β`, `K = (α+t)/(β+t) G(z)` with `G = 2F1(1, s+1; r+s+x+1; ·)` and
+/// `z = (β-α)/(β+t)` for `α < β`. `g` evaluates `G` with its derivatives `(b, c, z)`.
+#[inline]
+fn k_fac(theta: &[f64; 4], t: f64, g: impl Fn(f64) -> OneBC) -> (f64, [f64; 4]) {
+    let [_, alpha, _, beta] = *theta;
+    if alpha >= beta {
+        let inv = 1.0 / (alpha + t);
+        let z = (alpha - beta) * inv;
+        let g = g(z);
+        let dz_da = (beta + t) * inv * inv;
+        let dz_db = -inv;
+        (
+            g.value,
+            [g.d_b + g.d_c, g.d_z * dz_da, g.d_c, g.d_z * dz_db],
+        )
+    } else {
+        let inv = 1.0 / (beta + t);
+        let z = (beta - alpha) * inv;
+        let g = g(z);
+        let rho = (alpha + t) * inv;
+        let dz_da = -inv;
+        let dz_db = rho * inv;
+        (
+            rho * g.value,
+            [
+                rho * g.d_c,
+                rho * g.d_z * dz_da + g.value * inv,
+                rho * (g.d_b + g.d_c),
+                rho * g.d_z * dz_db - g.value * rho * inv,
+            ],
+        )
+    }
+}
+
+/// The `(b, c)` of `G` in [`k_fac`] and the `z` at time `t`.
+fn series_bc(theta: &[f64; 4], x: f64) -> (f64, f64) {
+    let [r, alpha, s, beta] = *theta;
+    if alpha >= beta {
+        (r + x, r + s + x + 1.0)
+    } else {
+        (s + 1.0, r + s + x + 1.0)
+    }
+}
+
+fn z_at(theta: &[f64; 4], t: f64) -> f64 {
+    let [_, alpha, _, beta] = *theta;
+    (alpha - beta).abs() / (alpha.max(beta) + t)
+}
+
 /// `ln L`, its gradient and `P(alive)` for one customer; see [`ParetoNbdParams::loglik`].
 fn pieces(theta: &[f64; 4], x: f64, t_x: f64, big_t: f64, xt: &XTerms) -> Pieces {
+    let (b, c) = series_bc(theta, x);
+    let g = |z: f64| one_bc(b, c, z);
+    let k_t = k_fac(theta, big_t, g);
+    let k_x = if t_x == big_t {
+        k_t
+    } else {
+        k_fac(theta, t_x, g)
+    };
+    combine(theta, x, t_x, big_t, xt, k_x, k_t)
+}
+
+/// Puts the likelihood together from `K(t_x)` and `K(T)` (see [`k_fac`]).
+#[inline]
+fn combine(
+    theta: &[f64; 4],
+    x: f64,
+    t_x: f64,
+    big_t: f64,
+    xt: &XTerms,
+    (k_x, dk_x): (f64, [f64; 4]),
+    (k_t, dk_t): (f64, [f64; 4]),
+) -> Pieces {
     let [r, alpha, s, beta] = *theta;
     let rx = r + x;
     let a = rx + s;
@@ -241,81 +316,74 @@ fn pieces(theta: &[f64; 4], x: f64, t_x: f64, big_t: f64, xt: &XTerms) -> Pieces
             [-la, -rx / (alpha + t), -lb, -s / (beta + t)],
         )
     };
-    // H(t) = P(t) G(t) [α >= β] or P(t) (α+t)/(β+t) G(t) [α < β], as `(ln P, ∇ ln P, K, ∇K)`
-    // with `K` the factor after P.
-    let k_fac = |t: f64| -> (f64, [f64; 4]) {
-        if alpha >= beta {
-            let z = (alpha - beta) / (alpha + t);
-            let g = one_bc(rx, a + 1.0, z);
-            let dz_da = (beta + t) / ((alpha + t) * (alpha + t));
-            let dz_db = -1.0 / (alpha + t);
-            (
-                g.value,
-                [g.d_b + g.d_c, g.d_z * dz_da, g.d_c, g.d_z * dz_db],
-            )
-        } else {
-            let z = (beta - alpha) / (beta + t);
-            let g = one_bc(s + 1.0, a + 1.0, z);
-            let rho = (alpha + t) / (beta + t);
-            let dz_da = -1.0 / (beta + t);
-            let dz_db = (alpha + t) / ((beta + t) * (beta + t));
-            let dg = [g.d_c, g.d_z * dz_da, g.d_b + g.d_c, g.d_z * dz_db];
-            let drho = [
-                0.0,
-                1.0 / (beta + t),
-                0.0,
-                -(alpha + t) / ((beta + t) * (beta + t)),
-            ];
-            let mut d = [0.0; 4];
-            for i in 0..4 {
-                d[i] = rho * dg[i] + g.value * drho[i];
-            }
-            (rho * g.value, d)
-        }
-    };
     let (lp_t, dlp_t) = ln_p(big_t);
-    let (lp_x, dlp_x) = ln_p(t_x);
+    let (lp_x, dlp_x) = if t_x == big_t {
+        (lp_t, dlp_t)
+    } else {
+        ln_p(t_x)
+    };
     let m = lp_x; // P is decreasing in t, so P(t_x) >= P(T)
     let p_t = (lp_t - m).exp();
-    let (k_t, dk_t) = k_fac(big_t);
-    let (k_x, dk_x) = if t_x == big_t {
-        (k_t, dk_t)
-    } else {
-        k_fac(t_x)
-    };
     let sa = s / a;
     let dsa = [-s / (a * a), 0.0, rx / (a * a), 0.0];
     let h_x = k_x; // P(t_x) / e^m = 1
     let h_t = p_t * k_t;
     let q = (p_t + sa * (h_x - h_t)).max(p_t);
+    let inv_q = 1.0 / q;
     let mut grad = [0.0; 4];
     for i in 0..4 {
         let dh_x = h_x * dlp_x[i] + dk_x[i];
         let dh_t = h_t * dlp_t[i] + p_t * dk_t[i];
         let dq = p_t * dlp_t[i] + dsa[i] * (h_x - h_t) + sa * (dh_x - dh_t);
-        grad[i] = xt.d_ln_c[i] + dq / q;
+        grad[i] = xt.d_ln_c[i] + dq * inv_q;
     }
     Pieces {
         ln_l: xt.ln_c + m + q.ln(),
-        p_alive: (p_t / q).min(1.0),
+        p_alive: (p_t * inv_q).min(1.0),
         grad,
     }
 }
 
+thread_local! {
+    /// The series coefficients of one group, reused across groups and evaluations.
+    static SERIES: RefCell<OneBcSeries> = RefCell::new(OneBcSeries::new());
+}
+
 /// `(ln L, ∂ ln L / ∂θ)` summed over the patterns, `θ = (r, α, s, β)`.
+///
+/// Per group (one `x`), `2F1`'s coefficients are computed once ([`OneBcSeries`]), and `K` at
+/// time 0 (every customer with `x = 0`, and `T = 0`) only once.
 pub(crate) fn loglik_grad(pats: &Patterns, theta: &[f64; 4], threads: usize) -> (f64, [f64; 4]) {
     pats.par_sum(threads, |gi, rows| {
-        let x = pats.groups[gi].x;
+        let group = &pats.groups[gi];
+        let x = group.x;
         let xt = XTerms::new(theta, x);
-        let mut v = 0.0;
-        let mut d = [0.0; 4];
-        for i in rows {
-            let w = pats.weight[i];
-            let p = pieces(theta, x, pats.recency[i], pats.age[i], &xt);
-            v += w * p.ln_l;
-            d.iter_mut().zip(p.grad).for_each(|(d, g)| *d += w * g);
-        }
-        (v, d)
+        let (b, c) = series_bc(theta, x);
+        SERIES.with(|series| {
+            let mut series = series.borrow_mut();
+            series.prepare(b, c, z_at(theta, group.t_min));
+            let series = &*series;
+            let g = |z: f64| series.eval(z);
+            let mut k_zero = None;
+            let mut k_at = |t: f64| {
+                if t == 0.0 {
+                    *k_zero.get_or_insert_with(|| k_fac(theta, 0.0, |z| one_bc(b, c, z)))
+                } else {
+                    k_fac(theta, t, g)
+                }
+            };
+            let mut v = 0.0;
+            let mut d = [0.0; 4];
+            for i in rows {
+                let (w, t_x, big_t) = (pats.weight[i], pats.recency[i], pats.age[i]);
+                let k_t = k_at(big_t);
+                let k_x = if t_x == big_t { k_t } else { k_at(t_x) };
+                let p = combine(theta, x, t_x, big_t, &xt, k_x, k_t);
+                v += w * p.ln_l;
+                d.iter_mut().zip(p.grad).for_each(|(d, g)| *d += w * g);
+            }
+            (v, d)
+        })
     })
 }
 

@@ -12,6 +12,26 @@ use super::CustomerSummary;
 pub(crate) struct Group {
     pub x: f64,
     pub rows: Range<usize>,
+    /// The smallest positive `t_x` or `T` in the group (infinity if there is none).
+    pub t_min: f64,
+}
+
+impl Group {
+    fn new(x: f64, start: usize) -> Group {
+        Group {
+            x,
+            rows: start..start,
+            t_min: f64::INFINITY,
+        }
+    }
+
+    fn see(&mut self, recency: f64, age: f64) {
+        for t in [recency, age] {
+            if t > 0.0 && t < self.t_min {
+                self.t_min = t;
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -50,15 +70,14 @@ impl Patterns {
             }
             if last.is_none_or(|l| l[0] != row[0]) {
                 let start = out.age.len();
-                out.groups.push(Group {
-                    x: row[0],
-                    rows: start..start,
-                });
+                out.groups.push(Group::new(row[0], start));
             }
             out.recency.push(row[1]);
             out.age.push(row[2]);
             out.weight.push(1.0);
-            out.groups.last_mut().expect("a group was pushed").rows.end = out.age.len();
+            let g = out.groups.last_mut().expect("a group was pushed");
+            g.rows.end = out.age.len();
+            g.see(row[1], row[2]);
             last = Some(row);
         }
         out
@@ -80,19 +99,18 @@ impl Patterns {
             total_weight: self.total_weight,
         };
         for g in &self.groups {
-            let start = out.age.len();
+            let mut sub = Group::new(g.x, out.age.len());
             let mut i = g.rows.start;
             while i < g.rows.end {
                 let end = (i + k).min(g.rows.end);
                 out.recency.push(self.recency[i]);
                 out.age.push(self.age[i]);
                 out.weight.push(self.weight[i..end].iter().sum());
+                sub.see(self.recency[i], self.age[i]);
                 i = end;
             }
-            out.groups.push(Group {
-                x: g.x,
-                rows: start..out.age.len(),
-            });
+            sub.rows.end = out.age.len();
+            out.groups.push(sub);
         }
         out
     }

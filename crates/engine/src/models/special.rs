@@ -182,6 +182,93 @@ pub(crate) fn one_bc(b: f64, c: f64, z: f64) -> OneBC {
     }
 }
 
+/// Most terms [`OneBcSeries`] keeps; rows that need more fall back to [`one_bc`].
+const SERIES_TERMS: usize = 1024;
+
+/// [`one_bc`] for many `z` with the same `b` and `c`: the coefficients `(b)_n / (c)_n`, their
+/// `b` and `c` derivative factors and the `z` derivative's coefficients are computed once, so
+/// that each `z` costs four multiply-adds per term and no division.
+pub(crate) struct OneBcSeries {
+    b: f64,
+    c: f64,
+    /// `[Cₙ, Cₙ Σ_{k<n} 1/(b+k), Cₙ Σ_{k<n} 1/(c+k), (n+1) Cₙ₊₁]` with `Cₙ = (b)_n / (c)_n`;
+    /// reused from one [`OneBcSeries::prepare`] to the next, so that it allocates only while it
+    /// grows.
+    coef: Vec<[f64; 4]>,
+}
+
+impl OneBcSeries {
+    /// An empty series; [`OneBcSeries::prepare`] fills it.
+    pub fn new() -> OneBcSeries {
+        OneBcSeries {
+            b: f64::NAN,
+            c: f64::NAN,
+            coef: Vec::new(),
+        }
+    }
+
+    /// Prepares the coefficients for `b`, `c` and every `0 <= z <= z_max` (as far as
+    /// [`SERIES_TERMS`] terms reach).
+    pub fn prepare(&mut self, b: f64, c: f64, z_max: f64) {
+        self.b = b;
+        self.c = c;
+        let z_max = z_max.clamp(0.0, 1.0);
+        let (mut cn, mut sb, mut sc) = (1.0, 0.0, 0.0);
+        let mut zp = 1.0;
+        self.coef.clear();
+        while self.coef.len() < SERIES_TERMS {
+            let n = self.coef.len() as f64;
+            let q = (b + n) / (c + n);
+            let next = cn * q;
+            self.coef.push([cn, cn * sb, cn * sc, (n + 1.0) * next]);
+            sb += 1.0 / (b + n);
+            sc += 1.0 / (c + n);
+            cn = next;
+            if ((n + 1.0) * next * zp <= 1e-17 * (1.0 - z_max) || next == 0.0)
+                && self.coef.len() % 2 == 0
+            {
+                break;
+            }
+            zp *= z_max;
+        }
+    }
+
+    /// `2F1(1, b; c; z)` and its derivatives, as [`one_bc`] computes them.
+    pub fn eval(&self, z: f64) -> OneBC {
+        if z <= 0.0 {
+            return one_bc(self.b, self.c, z);
+        }
+        // Two terms per step, even and odd in separate sums, so that the additions of
+        // consecutive terms do not wait on each other.
+        let (mut v0, mut b0, mut c0, mut z0) = (0.0, 0.0, 0.0, 0.0);
+        let (mut v1, mut b1, mut c1, mut z1) = (0.0, 0.0, 0.0, 0.0);
+        let mut zp = 1.0;
+        let z2 = z * z;
+        let tol = 1e-17 * (1.0 - z);
+        for k in self.coef.chunks_exact(2) {
+            let zq = zp * z;
+            v0 += k[0][0] * zp;
+            b0 += k[0][1] * zp;
+            c0 += k[0][2] * zp;
+            z0 += k[0][3] * zp;
+            v1 += k[1][0] * zq;
+            b1 += k[1][1] * zq;
+            c1 += k[1][2] * zq;
+            z1 += k[1][3] * zq;
+            if k[1][3] * zq <= tol * (v0 + v1) {
+                return OneBC {
+                    value: v0 + v1,
+                    d_b: b0 + b1,
+                    d_c: -(c0 + c1),
+                    d_z: z0 + z1,
+                };
+            }
+            zp *= z2;
+        }
+        one_bc(self.b, self.c, z)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,6 +298,20 @@ mod tests {
                 "{b} {c} {z}: {} vs {h}",
                 g.value
             );
+        }
+    }
+
+    #[test]
+    fn one_bc_series_matches_one_bc() {
+        let mut series = OneBcSeries::new();
+        for &(b, c, z_max) in &[(0.5, 3.0, 0.3), (2.0, 2.5, 0.9), (1.6, 2.2, 0.99999)] {
+            series.prepare(b, c, z_max);
+            for z in [0.0, 0.1 * z_max, 0.5 * z_max, z_max] {
+                let (g, h) = (series.eval(z), one_bc(b, c, z));
+                for (u, v) in [(g.value, h.value), (g.d_b, h.d_b), (g.d_c, h.d_c), (g.d_z, h.d_z)] {
+                    assert!((u - v).abs() <= 1e-13 * v.abs().max(1.0), "{b} {c} {z}: {u} vs {v}");
+                }
+            }
         }
     }
 

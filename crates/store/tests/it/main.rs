@@ -1,6 +1,7 @@
 //! Storage and import-commit tests, each run against SQLite and PostgreSQL.
 
 mod import;
+mod web;
 
 /// Declares a test that runs once per backend: `test_name::sqlite` and `test_name::postgres`.
 #[macro_export]
@@ -9,14 +10,21 @@ macro_rules! both_backends {
         mod $name {
             #[tokio::test]
             async fn sqlite() {
-                let database = winback_store::testing::TestDatabase::new(winback_store::Backend::Sqlite).await;
-                let db = winback_store::Db::connect(&database.url).await.expect("connect");
+                let database =
+                    winback_store::testing::TestDatabase::new(winback_store::Backend::Sqlite).await;
+                let db = winback_store::Db::connect(&database.url)
+                    .await
+                    .expect("connect");
                 $body(db).await;
             }
             #[tokio::test]
             async fn postgres() {
-                let database = winback_store::testing::TestDatabase::new(winback_store::Backend::Postgres).await;
-                let db = winback_store::Db::connect(&database.url).await.expect("connect");
+                let database =
+                    winback_store::testing::TestDatabase::new(winback_store::Backend::Postgres)
+                        .await;
+                let db = winback_store::Db::connect(&database.url)
+                    .await
+                    .expect("connect");
                 $body(db.clone()).await;
                 db.close().await;
             }

@@ -1,5 +1,6 @@
 //! Integration tests: the real `winback` binary on real files, against SQLite and PostgreSQL.
 
+mod analyze_cli;
 mod cli_import;
 mod helpers;
 mod kill;

@@ -1,0 +1,309 @@
+//! Loading every customer's history for `winback analyze`, and storing what it found:
+//! the run, each customer's status, and early-warning alerts with their lifecycle.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::TryStreamExt;
+use sqlx::Row;
+use winback_engine::analysis::{
+    ComplaintFact, ContractFact, CustomerHistory, LineFact, OrderFact, ProductFact,
+};
+use winback_engine::{Money, Satisfaction};
+
+use crate::{Db, Result};
+
+/// Every customer's facts, in customer id order, with the product range.
+pub struct LoadedHistories {
+    /// The database id of each customer, parallel to `histories`.
+    pub ids: Vec<i64>,
+    pub histories: Vec<CustomerHistory>,
+    pub products: Vec<ProductFact>,
+}
+
+/// One customer's result of an analysis run, ready to store.
+#[derive(Debug, Clone)]
+pub struct StatusRow {
+    pub customer_id: i64,
+    pub status: &'static str,
+    pub loss_kind: Option<&'static str>,
+    pub lost_on: Option<NaiveDate>,
+    pub likely_cause: Option<&'static str>,
+    pub p_alive: f64,
+    pub expected_transactions_52w: f64,
+    pub clv: Money,
+    pub bargain_hunter: bool,
+    /// Machine-readable evidence (JSON), rendered per language by the web layer.
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AlertRow {
+    pub customer_id: i64,
+    pub signal: &'static str,
+    pub raised_on: NaiveDate,
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunMeta {
+    pub as_of: NaiveDate,
+    pub model: String,
+    pub params: String,
+    pub loglik: Option<f64>,
+    pub started_at: DateTime<Utc>,
+}
+
+fn satisfaction(s: &str) -> Satisfaction {
+    match s {
+        "yes" => Satisfaction::Yes,
+        "no" => Satisfaction::No,
+        _ => Satisfaction::Unknown,
+    }
+}
+
+/// Runs the same loading code on either backend: the row types differ, the SQL does not.
+macro_rules! load_all {
+    ($pool:expr) => {{
+        let pool = $pool;
+        let mut ids = Vec::new();
+        let mut histories = Vec::new();
+        let mut rows = sqlx::query("select id, external_id, segment, industry, created_at from customers order by id")
+            .fetch(pool);
+        while let Some(row) = rows.try_next().await? {
+            ids.push(row.try_get::<i64, _>(0)?);
+            histories.push(CustomerHistory {
+                external_id: row.try_get(1)?,
+                segment: row.try_get(2)?,
+                industry: row.try_get(3)?,
+                created_at: row.try_get(4)?,
+                orders: Vec::new(),
+                lines: Vec::new(),
+                complaints: Vec::new(),
+                contracts: Vec::new(),
+            });
+        }
+        drop(rows);
+        // Ids are usually dense, but deletions and PostgreSQL's identity caching can leave gaps.
+        let index: HashMap<i64, usize> = ids.iter().enumerate().map(|(idx, id)| (*id, idx)).collect();
+
+        let mut rows = sqlx::query(
+            "select customer_id, ordered_at, gross_cents, margin_cents, discount_cents, voucher_code,
+                    delivery_promised_on, delivered_on, returned, cancelled
+             from orders",
+        )
+        .fetch(pool);
+        while let Some(row) = rows.try_next().await? {
+            let Some(&idx) = index.get(&row.try_get::<i64, _>(0)?) else { continue };
+            histories[idx].orders.push(OrderFact {
+                ordered_at: row.try_get(1)?,
+                gross: Money::from_cents(row.try_get(2)?),
+                margin: row.try_get::<Option<i64>, _>(3)?.map(Money::from_cents),
+                discount: Money::from_cents(row.try_get(4)?),
+                voucher: row.try_get::<Option<String>, _>(5)?.is_some(),
+                delivery_promised_on: row.try_get(6)?,
+                delivered_on: row.try_get(7)?,
+                returned: row.try_get(8)?,
+                cancelled: row.try_get(9)?,
+            });
+        }
+        drop(rows);
+
+        let mut rows = sqlx::query(
+            "select o.customer_id, o.ordered_at, l.sku, l.unit_price_cents, l.quantity
+             from order_lines l join orders o on o.id = l.order_id",
+        )
+        .fetch(pool);
+        while let Some(row) = rows.try_next().await? {
+            let Some(&idx) = index.get(&row.try_get::<i64, _>(0)?) else { continue };
+            histories[idx].lines.push(LineFact {
+                ordered_at: row.try_get(1)?,
+                sku: row.try_get(2)?,
+                unit_price: Money::from_cents(row.try_get(3)?),
+                quantity: row.try_get(4)?,
+            });
+        }
+        drop(rows);
+
+        let mut rows = sqlx::query(
+            "select customer_id, opened_at, first_response_at, resolved_at, satisfied from complaints",
+        )
+        .fetch(pool);
+        while let Some(row) = rows.try_next().await? {
+            let Some(&idx) = index.get(&row.try_get::<i64, _>(0)?) else { continue };
+            histories[idx].complaints.push(ComplaintFact {
+                opened_at: row.try_get(1)?,
+                first_response_at: row.try_get(2)?,
+                resolved_at: row.try_get(3)?,
+                satisfied: satisfaction(&row.try_get::<String, _>(4)?),
+            });
+        }
+        drop(rows);
+
+        let mut rows = sqlx::query(
+            "select customer_id, started_on, ends_on, renewal_on, cancellation_received_at,
+                    cancellation_effective_on, cancellation_reason
+             from contracts",
+        )
+        .fetch(pool);
+        while let Some(row) = rows.try_next().await? {
+            let Some(&idx) = index.get(&row.try_get::<i64, _>(0)?) else { continue };
+            histories[idx].contracts.push(ContractFact {
+                started_on: row.try_get(1)?,
+                ends_on: row.try_get(2)?,
+                renewal_on: row.try_get(3)?,
+                cancellation_received_at: row.try_get(4)?,
+                cancellation_effective_on: row.try_get(5)?,
+                cancellation_reason: row.try_get(6)?,
+            });
+        }
+        drop(rows);
+
+        let products = sqlx::query("select sku, delisted_on from products")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|row| Ok(ProductFact { sku: row.try_get(0)?, delisted_on: row.try_get(1)? }))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        LoadedHistories { ids, histories, products }
+    }};
+}
+
+impl Db {
+    /// Loads every customer's orders, order lines, complaints and contracts.
+    #[tracing::instrument(skip_all)]
+    pub async fn load_histories(&self) -> Result<LoadedHistories> {
+        Ok(match self {
+            Db::Sqlite(pool) => load_all!(pool),
+            Db::Postgres(pool) => load_all!(pool),
+        })
+    }
+
+    /// Stores an analysis run: its statuses and its new alerts, in one transaction.
+    /// An alert that already exists (same customer, signal and day) keeps its state.
+    #[tracing::instrument(skip_all, fields(customers = statuses.len(), alerts = alerts.len()))]
+    pub async fn save_analysis(
+        &self,
+        meta: &RunMeta,
+        statuses: Vec<StatusRow>,
+        alerts: Vec<AlertRow>,
+    ) -> Result<i64> {
+        macro_rules! save {
+            ($pool:expr, $db:ty) => {{
+                let mut tx = $pool.begin().await?;
+                let run_id: i64 = sqlx::query_scalar(
+                    "insert into analysis_runs (as_of_on, model, params, loglik, n_customers, started_at, finished_at)
+                     values ($1, $2, $3, $4, $5, $6, $7) returning id",
+                )
+                .bind(meta.as_of)
+                .bind(meta.model.clone())
+                .bind(meta.params.clone())
+                .bind(meta.loglik)
+                .bind(statuses.len() as i64)
+                .bind(meta.started_at)
+                .bind(Utc::now())
+                .fetch_one(&mut *tx)
+                .await?;
+                for chunk in statuses.chunks(2000) {
+                    let mut builder = sqlx::QueryBuilder::<$db>::new(
+                        "insert into customer_status (run_id, customer_id, status, loss_kind, lost_on, likely_cause,
+                         p_alive, expected_transactions_52w, clv_cents, bargain_hunter, evidence) ",
+                    );
+                    builder.push_values(chunk, |mut b, s| {
+                        b.push_bind(run_id)
+                            .push_bind(s.customer_id)
+                            .push_bind(s.status)
+                            .push_bind(s.loss_kind)
+                            .push_bind(s.lost_on)
+                            .push_bind(s.likely_cause)
+                            .push_bind(s.p_alive)
+                            .push_bind(s.expected_transactions_52w)
+                            .push_bind(s.clv.cents())
+                            .push_bind(s.bargain_hunter)
+                            .push_bind(s.evidence.clone());
+                    });
+                    builder.build().execute(&mut *tx).await?;
+                }
+                for chunk in alerts.chunks(2000) {
+                    let mut builder = sqlx::QueryBuilder::<$db>::new(
+                        "insert into alerts (customer_id, signal, raised_on, evidence, first_run_id) ",
+                    );
+                    builder.push_values(chunk, |mut b, a| {
+                        b.push_bind(a.customer_id)
+                            .push_bind(a.signal)
+                            .push_bind(a.raised_on)
+                            .push_bind(a.evidence.clone())
+                            .push_bind(run_id);
+                    });
+                    builder.push(" on conflict (customer_id, signal, raised_on) do nothing");
+                    builder.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                run_id
+            }};
+        }
+        Ok(match self {
+            Db::Sqlite(pool) => save!(pool, sqlx::Sqlite),
+            Db::Postgres(pool) => save!(pool, sqlx::Postgres),
+        })
+    }
+
+    /// Counts of the latest run per status (`active`, `at_risk`, `sleeping`, `lost`).
+    pub async fn latest_status_counts(&self) -> Result<Vec<(String, i64)>> {
+        const SQL: &str = "select status, count(*) from customer_status
+             where run_id = (select max(id) from analysis_runs) group by status order by status";
+        Ok(match self {
+            Db::Sqlite(pool) => sqlx::query_as(SQL).fetch_all(pool).await?,
+            Db::Postgres(pool) => sqlx::query_as(SQL).fetch_all(pool).await?,
+        })
+    }
+}
+
+/// One customer's status in the latest analysis run, for exports.
+#[derive(Debug, Clone)]
+pub struct LatestStatus {
+    pub external_id: String,
+    pub name: Option<String>,
+    pub status: String,
+    pub loss_kind: Option<String>,
+    pub lost_on: Option<NaiveDate>,
+    pub likely_cause: Option<String>,
+    pub p_alive: f64,
+    pub expected_transactions_52w: f64,
+    pub clv: Money,
+}
+
+impl Db {
+    /// Every customer's status in the latest run, in customer order.
+    pub async fn latest_customer_statuses(&self) -> Result<Vec<LatestStatus>> {
+        const SQL: &str = "select c.external_id, c.name, s.status, s.loss_kind, s.lost_on, s.likely_cause,
+                    s.p_alive, s.expected_transactions_52w, s.clv_cents
+             from customer_status s join customers c on c.id = s.customer_id
+             where s.run_id = (select max(id) from analysis_runs)
+             order by c.id";
+        macro_rules! fetch {
+            ($pool:expr) => {{
+                let rows = sqlx::query(SQL).fetch_all($pool).await?;
+                rows.into_iter()
+                    .map(|row| {
+                        Ok(LatestStatus {
+                            external_id: row.try_get(0)?,
+                            name: row.try_get(1)?,
+                            status: row.try_get(2)?,
+                            loss_kind: row.try_get(3)?,
+                            lost_on: row.try_get(4)?,
+                            likely_cause: row.try_get(5)?,
+                            p_alive: row.try_get(6)?,
+                            expected_transactions_52w: row.try_get(7)?,
+                            clv: Money::from_cents(row.try_get(8)?),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?
+            }};
+        }
+        Ok(match self {
+            Db::Sqlite(pool) => fetch!(pool),
+            Db::Postgres(pool) => fetch!(pool),
+        })
+    }
+}

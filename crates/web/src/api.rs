@@ -1,0 +1,548 @@
+//! The JSON API under `/api/v1`: everything a page can do, for scripts and analysts.
+//!
+//! Authentication: `Authorization: Bearer TOKEN` (tokens from the settings page, stored
+//! hashed) or the browser's session cookie (then state-changing calls need the
+//! `X-CSRF-Token` header). Lists page by keyset (`after` = the last id seen, `limit`),
+//! errors are `{"error": {"code", "message"}}`. The OpenAPI 3.1 document is generated from
+//! these handlers (`/api/v1/openapi.json`, rendered at `/api/docs/`).
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::{Extension, Json};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use winback_engine::Kind;
+use winback_store::CustomerQuery;
+
+use crate::auth::{Permission, Viewer, allowed, owner_filter};
+use crate::error::{Error, ErrorBody, Result};
+use crate::pages::{Signed, UserInputError, create_user, receive_upload, run_import};
+use crate::{AppState, CsrfInBody};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "winback API", description = "Customer recovery (Kundenrückgewinnung): customers, imports, users."),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "customers"), (name = "imports"), (name = "users"), (name = "account"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(me))
+        .routes(routes!(overview))
+        .routes(routes!(list_customers))
+        .routes(routes!(get_customer))
+        .routes(routes!(post_import))
+        .routes(routes!(list_users, post_user))
+        .fallback(|| async { Error::NotFound })
+}
+
+/// The OpenAPI document (for tests and tools).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    router().into_openapi()
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserJson {
+    pub id: i64,
+    pub email: String,
+    pub name: Option<String>,
+    /// `admin`, `manager`, `sales` or `analyst`.
+    pub role: String,
+    /// `de`, `en`, or null (follows the browser).
+    pub language: Option<String>,
+}
+
+impl From<winback_store::User> for UserJson {
+    fn from(u: winback_store::User) -> Self {
+        UserJson {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            role: u.role.as_str().to_owned(),
+            language: u.language,
+        }
+    }
+}
+
+/// Who the caller is.
+#[utoipa::path(get, path = "/me", tag = "account",
+    responses((status = 200, body = UserJson), (status = 401, body = ErrorBody)))]
+async fn me(Signed(viewer): Signed) -> Json<UserJson> {
+    Json(viewer.user.into())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MonthJson {
+    /// `yyyy-mm`
+    pub month: String,
+    pub orders: u64,
+    pub revenue_cents: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OverviewJson {
+    pub customers: u64,
+    pub orders: u64,
+    /// Orders not cancelled, in cents.
+    pub revenue_cents: i64,
+    pub months: Vec<MonthJson>,
+}
+
+/// Customers, orders and revenue by month (a sales user's own customers only).
+#[utoipa::path(get, path = "/overview", tag = "customers",
+    responses((status = 200, body = OverviewJson), (status = 401, body = ErrorBody)))]
+async fn overview(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+) -> Result<Json<OverviewJson>> {
+    let o = state
+        .db
+        .overview(owner_filter(&viewer.user).as_deref())
+        .await?;
+    Ok(Json(OverviewJson {
+        customers: o.customers,
+        orders: o.orders,
+        revenue_cents: o.revenue_cents,
+        months: o
+            .months
+            .into_iter()
+            .map(|m| MonthJson {
+                month: m.month,
+                orders: m.orders,
+                revenue_cents: m.revenue_cents,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// An external id or e-mail address (exact), or the beginning of a name.
+    pub q: Option<String>,
+    /// Return customers after this id (the `next_after` of the previous page).
+    pub after: Option<i64>,
+    /// 1 to 500, default 50.
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CustomerJson {
+    pub id: i64,
+    pub external_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub city: Option<String>,
+    pub segment: Option<String>,
+    /// `b2b` or `b2c`.
+    pub party: Option<String>,
+    pub account_owner: Option<String>,
+}
+
+impl From<winback_store::CustomerSummary> for CustomerJson {
+    fn from(c: winback_store::CustomerSummary) -> Self {
+        CustomerJson {
+            id: c.id,
+            external_id: c.external_id,
+            name: c.name,
+            email: c.email,
+            city: c.city,
+            segment: c.segment,
+            party: c.party,
+            account_owner: c.account_owner,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CustomerPage {
+    pub items: Vec<CustomerJson>,
+    /// Pass as `after` to get the next page; null on the last page.
+    pub next_after: Option<i64>,
+}
+
+/// Customers in id order, one page at a time (a sales user sees only their own).
+#[utoipa::path(get, path = "/customers", tag = "customers", params(ListParams),
+    responses((status = 200, body = CustomerPage), (status = 401, body = ErrorBody)))]
+async fn list_customers(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+    Query(params): Query<ListParams>,
+) -> Result<Json<CustomerPage>> {
+    let limit = params.limit.unwrap_or(50).clamp(1, 500);
+    let mut items = state
+        .db
+        .list_customers(&CustomerQuery {
+            owner: owner_filter(&viewer.user),
+            search: params.q,
+            after_id: params.after,
+            limit: limit + 1,
+        })
+        .await?;
+    let next_after = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|c| c.id)
+    } else {
+        None
+    };
+    Ok(Json(CustomerPage {
+        items: items.into_iter().map(Into::into).collect(),
+        next_after,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrderJson {
+    pub external_id: String,
+    pub ordered_at: DateTime<Utc>,
+    pub gross_cents: i64,
+    pub discount_cents: i64,
+    pub voucher_code: Option<String>,
+    pub channel: Option<String>,
+    pub delivery_promised_on: Option<NaiveDate>,
+    pub delivered_on: Option<NaiveDate>,
+    pub returned: bool,
+    pub cancelled: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ComplaintJson {
+    pub external_id: String,
+    pub opened_at: DateTime<Utc>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// `yes`, `no` or `unknown`.
+    pub satisfied: String,
+    pub category: Option<String>,
+    pub body: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContractJson {
+    pub external_id: String,
+    pub product: Option<String>,
+    pub started_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+    pub renewal_on: Option<NaiveDate>,
+    pub monthly_value_cents: Option<i64>,
+    pub cancellation_received_at: Option<DateTime<Utc>>,
+    pub cancellation_effective_on: Option<NaiveDate>,
+    pub cancellation_reason: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConsentJson {
+    pub channel: String,
+    pub status: String,
+    pub recorded_at: DateTime<Utc>,
+    pub source: Option<String>,
+    pub proof: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReferralJson {
+    pub other_id: i64,
+    pub other_external_id: String,
+    pub other_name: Option<String>,
+    /// True when this customer referred the other one.
+    pub referred_by_them: bool,
+    pub referred_on: NaiveDate,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CustomerDetailJson {
+    pub customer: CustomerJson,
+    pub phone: Option<String>,
+    pub street: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+    pub industry: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub n_orders: u64,
+    pub revenue_cents: i64,
+    /// Newest first, at most 500.
+    pub orders: Vec<OrderJson>,
+    pub complaints: Vec<ComplaintJson>,
+    pub contracts: Vec<ContractJson>,
+    pub consents: Vec<ConsentJson>,
+    pub referrals: Vec<ReferralJson>,
+}
+
+/// One customer's whole story. Another owner's customer is 404 for a sales user.
+#[utoipa::path(get, path = "/customers/{id}", tag = "customers", params(("id" = i64, Path)),
+    responses((status = 200, body = CustomerDetailJson), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn get_customer(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+    Path(id): Path<i64>,
+) -> Result<Json<CustomerDetailJson>> {
+    let owner = owner_filter(&viewer.user);
+    let c = state
+        .db
+        .customer_detail(id, owner.as_deref())
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(Json(CustomerDetailJson {
+        phone: c.info.phone,
+        street: c.info.street,
+        postal_code: c.info.postal_code,
+        country: c.info.country,
+        industry: c.info.industry,
+        created_at: c.info.created_at,
+        customer: c.info.summary.into(),
+        n_orders: c.n_orders,
+        revenue_cents: c.revenue_cents,
+        orders: c
+            .orders
+            .into_iter()
+            .map(|o| OrderJson {
+                external_id: o.external_id,
+                ordered_at: o.ordered_at,
+                gross_cents: o.gross_cents,
+                discount_cents: o.discount_cents,
+                voucher_code: o.voucher_code,
+                channel: o.channel,
+                delivery_promised_on: o.delivery_promised_on,
+                delivered_on: o.delivered_on,
+                returned: o.returned,
+                cancelled: o.cancelled,
+            })
+            .collect(),
+        complaints: c
+            .complaints
+            .into_iter()
+            .map(|x| ComplaintJson {
+                external_id: x.external_id,
+                opened_at: x.opened_at,
+                first_response_at: x.first_response_at,
+                resolved_at: x.resolved_at,
+                satisfied: x.satisfied,
+                category: x.category,
+                body: x.body,
+            })
+            .collect(),
+        contracts: c
+            .contracts
+            .into_iter()
+            .map(|x| ContractJson {
+                external_id: x.external_id,
+                product: x.product,
+                started_on: x.started_on,
+                ends_on: x.ends_on,
+                renewal_on: x.renewal_on,
+                monthly_value_cents: x.monthly_value_cents,
+                cancellation_received_at: x.cancellation_received_at,
+                cancellation_effective_on: x.cancellation_effective_on,
+                cancellation_reason: x.cancellation_reason,
+            })
+            .collect(),
+        consents: c
+            .consents
+            .into_iter()
+            .map(|x| ConsentJson {
+                channel: x.channel,
+                status: x.status,
+                recorded_at: x.recorded_at,
+                source: x.source,
+                proof: x.proof,
+            })
+            .collect(),
+        referrals: c
+            .referrals
+            .into_iter()
+            .map(|x| ReferralJson {
+                other_id: x.other_id,
+                other_external_id: x.other_external_id,
+                other_name: x.other_name,
+                referred_by_them: x.referred_by_them,
+                referred_on: x.referred_on,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RowErrorJson {
+    pub line: u64,
+    pub column: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportReportJson {
+    pub file: String,
+    pub kind: String,
+    /// What was detected: container, encoding, delimiter, decimal, date order, header line, layout.
+    #[schema(value_type = Object)]
+    pub format: serde_json::Value,
+    /// Which column feeds which field, and the ignored columns.
+    #[schema(value_type = Object)]
+    pub mapping: serde_json::Value,
+    pub rows_read: u64,
+    pub rows_rejected: u64,
+    /// The first 1,000 rejected rows in line order.
+    pub rejected: Vec<RowErrorJson>,
+    pub committed: bool,
+    pub dry_run: bool,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub customers_created: u64,
+}
+
+/// The multipart form of an import (documentation only; read field by field).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ImportForm {
+    /// The CSV or XLSX file.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+    /// `true`: check only (validate, resolve references, roll back).
+    pub dry_run: Option<bool>,
+    /// `true`: import the good rows, report the rejected ones.
+    pub skip_invalid: Option<bool>,
+    /// `true`: create customers that orders refer to from the order file's columns.
+    pub create_customers: Option<bool>,
+    /// A mapping file (TOML) for columns or formats the importer does not recognise.
+    pub mapping: Option<String>,
+}
+
+/// Imports one file of `kind`, all or nothing, with the same rules as `winback import`.
+/// A file with a rejected row imports nothing unless `skip_invalid` is set; the report
+/// lists every rejected row with its line and reason.
+#[utoipa::path(post, path = "/imports/{kind}", tag = "imports",
+    params(("kind" = String, Path, description = "customers, orders, order-lines, products, complaints, contracts, consents or referrals")),
+    request_body(content = ImportForm, content_type = "multipart/form-data"),
+    responses((status = 200, body = ImportReportJson), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn post_import(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+    csrf_in_body: Option<Extension<CsrfInBody>>,
+    Path(kind): Path<String>,
+    multipart: Multipart,
+) -> Result<Json<ImportReportJson>> {
+    require(&viewer, Permission::Import)?;
+    let kind =
+        Kind::parse(&kind).ok_or_else(|| Error::BadRequest(format!("unknown kind {kind:?}")))?;
+    let (id, upload, choices) = receive_upload(
+        &state,
+        &viewer,
+        csrf_in_body.is_some(),
+        multipart,
+        Some(kind),
+    )
+    .await?;
+    let result = run_import(&state, &upload, &choices).await;
+    state.uploads.remove(&id);
+    let report = result?.map_err(Error::BadRequest)?;
+    Ok(Json(ImportReportJson {
+        file: report.file,
+        kind: report.kind.to_owned(),
+        format: report.format,
+        mapping: report.mapping,
+        rows_read: report.rows_read,
+        rows_rejected: report.rows_rejected,
+        rejected: report
+            .rejected
+            .into_iter()
+            .map(|e| RowErrorJson {
+                line: e.line,
+                column: e.column,
+                reason: e.reason,
+            })
+            .collect(),
+        committed: report.committed,
+        dry_run: report.dry_run,
+        inserted: report.inserted,
+        updated: report.updated,
+        unchanged: report.unchanged,
+        customers_created: report.customers_created,
+    }))
+}
+
+/// Every user (admins only).
+#[utoipa::path(get, path = "/users", tag = "users",
+    responses((status = 200, body = Vec<UserJson>), (status = 403, body = ErrorBody)))]
+async fn list_users(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+) -> Result<Json<Vec<UserJson>>> {
+    require(&viewer, Permission::ManageUsers)?;
+    Ok(Json(
+        state
+            .db
+            .users()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewUser {
+    pub email: String,
+    pub name: Option<String>,
+    /// `admin`, `manager`, `sales` or `analyst`.
+    pub role: String,
+    /// At least 8 characters.
+    pub password: String,
+}
+
+/// Creates a user, or gives an existing one a new role and password (admins only).
+#[utoipa::path(post, path = "/users", tag = "users", request_body = NewUser,
+    responses((status = 200, body = UserJson), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn post_user(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+    Json(new): Json<NewUser>,
+) -> Result<Json<UserJson>> {
+    require(&viewer, Permission::ManageUsers)?;
+    match create_user(
+        &state,
+        &new.email,
+        new.name.as_deref(),
+        &new.role,
+        new.password,
+    )
+    .await
+    {
+        Ok(user) => Ok(Json(user.into())),
+        Err(UserInputError::Email) => Err(Error::BadRequest(
+            "email: not a valid e-mail address".into(),
+        )),
+        Err(UserInputError::Password) => {
+            Err(Error::BadRequest("password: at least 8 characters".into()))
+        }
+        Err(UserInputError::Role) => Err(Error::BadRequest(
+            "role: one of admin, manager, sales, analyst".into(),
+        )),
+        Err(UserInputError::Other(e)) => Err(e),
+    }
+}
+
+fn require(viewer: &Viewer, permission: Permission) -> Result<()> {
+    if allowed(viewer.user.role, permission) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
+    }
+}

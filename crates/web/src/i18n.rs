@@ -1,0 +1,279 @@
+//! German and English: message catalogues (`i18n/de.toml`, `i18n/en.toml`, embedded) and
+//! the number, money and date formats of each language.
+//!
+//! Every UI string comes from a catalogue through [`Tr::t`]; a missing key shows the key
+//! itself (visible, never a panic) and fails the tidy tests, which check that both
+//! catalogues hold the same keys with the same placeholders and that every key a template
+//! or handler uses exists.
+
+use std::borrow::Borrow;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use winback_formats::LocalZone;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    De,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::De, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::De => "de",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        match code {
+            "de" => Some(Lang::De),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The best language for an `Accept-Language` header (German when none fits: the
+    /// product's home market).
+    pub fn from_accept_language(header: Option<&str>) -> Lang {
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.unwrap_or("").split(',') {
+            let mut pieces = part.trim().split(';');
+            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = pieces
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|v| v.parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or("");
+            if let Some(lang) = Lang::parse(primary)
+                && best.is_none_or(|(best_q, _)| q > best_q)
+            {
+                best = Some((q, lang));
+            }
+        }
+        best.map_or(Lang::De, |(_, lang)| lang)
+    }
+}
+
+pub const DE_TOML: &str = include_str!("../i18n/de.toml");
+pub const EN_TOML: &str = include_str!("../i18n/en.toml");
+
+pub type Catalogue = BTreeMap<String, String>;
+
+/// Flattens nested tables into dotted keys (`[nav] overview` -> `nav.overview`).
+pub fn parse_catalogue(text: &str) -> Result<Catalogue, String> {
+    fn walk(prefix: &str, table: &toml::Table, out: &mut Catalogue) -> Result<(), String> {
+        for (key, value) in table {
+            let full = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            match value {
+                toml::Value::String(s) => {
+                    out.insert(full, s.clone());
+                }
+                toml::Value::Table(t) => walk(&full, t, out)?,
+                _ => return Err(format!("{full}: only strings and tables are allowed")),
+            }
+        }
+        Ok(())
+    }
+    let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut out = Catalogue::new();
+    walk("", &table, &mut out)?;
+    Ok(out)
+}
+
+fn catalogue(lang: Lang) -> &'static Catalogue {
+    static DE: OnceLock<Catalogue> = OnceLock::new();
+    static EN: OnceLock<Catalogue> = OnceLock::new();
+    match lang {
+        Lang::De => DE.get_or_init(|| parse_catalogue(DE_TOML).expect("de.toml is valid (tested)")),
+        Lang::En => EN.get_or_init(|| parse_catalogue(EN_TOML).expect("en.toml is valid (tested)")),
+    }
+}
+
+/// Translations and formats of one language; templates call `tr.t("key")`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr {
+    pub lang: Lang,
+    messages: &'static Catalogue,
+}
+
+impl Tr {
+    pub fn new(lang: Lang) -> Tr {
+        Tr {
+            lang,
+            messages: catalogue(lang),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    /// The message for `key`, or the key itself when it is missing.
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        self.messages.get(key).map_or(key, String::as_str)
+    }
+
+    /// The message with `{name}` placeholders replaced.
+    pub fn f(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut out = self.t(key).to_owned();
+        for (name, value) in args {
+            out = out.replace(&format!("{{{name}}}"), value);
+        }
+        out
+    }
+
+    pub fn num(&self, n: impl Count) -> String {
+        group(n.as_i64(), self.thousands())
+    }
+
+    /// `1.234,56 €` / `€1,234.56`
+    pub fn money(&self, cents: impl Borrow<i64>) -> String {
+        let cents = *cents.borrow();
+        let sign = if cents < 0 { "-" } else { "" };
+        let abs = cents.unsigned_abs();
+        let units = group((abs / 100) as i64, self.thousands());
+        let frac = abs % 100;
+        match self.lang {
+            Lang::De => format!("{sign}{units},{frac:02}\u{a0}€"),
+            Lang::En => format!("{sign}€{units}.{frac:02}"),
+        }
+    }
+
+    /// `24.11.2026` / `2026-11-24`
+    pub fn date(&self, date: impl Borrow<NaiveDate>) -> String {
+        let date = *date.borrow();
+        match self.lang {
+            Lang::De => date.format("%d.%m.%Y").to_string(),
+            Lang::En => date.format("%Y-%m-%d").to_string(),
+        }
+    }
+
+    pub fn opt_date(&self, date: impl Borrow<Option<NaiveDate>>) -> String {
+        date.borrow().map(|d| self.date(d)).unwrap_or_default()
+    }
+
+    /// An instant as a local date and time in the company's zone.
+    pub fn datetime(&self, at: impl Borrow<DateTime<Utc>>) -> String {
+        let at = *at.borrow();
+        let offset = LocalZone::EuropeBerlin.offset_secs_at_utc(at.naive_utc());
+        let local = at.naive_utc() + chrono::Duration::seconds(i64::from(offset));
+        match self.lang {
+            Lang::De => local.format("%d.%m.%Y %H:%M").to_string(),
+            Lang::En => local.format("%Y-%m-%d %H:%M").to_string(),
+        }
+    }
+
+    /// An instant's local calendar date.
+    pub fn day(&self, at: impl Borrow<DateTime<Utc>>) -> String {
+        let at = *at.borrow();
+        let offset = LocalZone::EuropeBerlin.offset_secs_at_utc(at.naive_utc());
+        self.date((at.naive_utc() + chrono::Duration::seconds(i64::from(offset))).date())
+    }
+
+    pub fn opt_datetime(&self, at: impl Borrow<Option<DateTime<Utc>>>) -> String {
+        at.borrow().map(|a| self.datetime(a)).unwrap_or_default()
+    }
+
+    fn thousands(&self) -> char {
+        match self.lang {
+            Lang::De => '.',
+            Lang::En => ',',
+        }
+    }
+}
+
+/// Whole numbers the templates format (by value or by reference, as askama passes them).
+pub trait Count {
+    fn as_i64(&self) -> i64;
+}
+
+macro_rules! count {
+    ($($t:ty),*) => {$(
+        impl Count for $t {
+            fn as_i64(&self) -> i64 {
+                i64::try_from(*self).unwrap_or(i64::MAX)
+            }
+        }
+        impl Count for &$t {
+            fn as_i64(&self) -> i64 {
+                i64::try_from(**self).unwrap_or(i64::MAX)
+            }
+        }
+    )*};
+}
+count!(i64, u64, usize, u32, i32);
+
+fn group(n: i64, sep: char) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (idx, c) in digits.chars().enumerate() {
+        if idx > 0 && (digits.len() - idx).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_numbers_and_dates_follow_the_language() {
+        let (de, en) = (Tr::new(Lang::De), Tr::new(Lang::En));
+        assert_eq!(de.money(123_456), "1.234,56\u{a0}€");
+        assert_eq!(en.money(123_456), "€1,234.56");
+        assert_eq!(de.money(-5), "-0,05\u{a0}€");
+        assert_eq!(en.money(100_000_000), "€1,000,000.00");
+        assert_eq!(de.num(1_234_567), "1.234.567");
+        assert_eq!(en.num(999), "999");
+        let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        assert_eq!(de.date(day), "24.11.2026");
+        assert_eq!(en.date(day), "2026-11-24");
+        let at = DateTime::parse_from_rfc3339("2026-11-24T23:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            de.datetime(at),
+            "25.11.2026 00:30",
+            "shown in the company's zone"
+        );
+    }
+
+    #[test]
+    fn the_language_follows_accept_language() {
+        assert_eq!(
+            Lang::from_accept_language(Some("en-US,en;q=0.9,de;q=0.8")),
+            Lang::En
+        );
+        assert_eq!(
+            Lang::from_accept_language(Some("fr-FR,de;q=0.5,en;q=0.7")),
+            Lang::En
+        );
+        assert_eq!(Lang::from_accept_language(Some("de-AT")), Lang::De);
+        assert_eq!(Lang::from_accept_language(None), Lang::De);
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        let en = Tr::new(Lang::En);
+        assert_eq!(en.f("customer.title", &[("id", "K1")]), "Customer K1");
+        assert_eq!(en.t("no.such.key"), "no.such.key");
+    }
+}

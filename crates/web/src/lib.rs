@@ -1,0 +1,368 @@
+//! winback's web application: server-rendered pages in German and English and the JSON
+//! API under `/api/v1` (with its OpenAPI document), from one binary with every asset
+//! embedded.
+//!
+//! The only crate that knows HTTP, HTML and JSON. Handlers are thin: they check the role
+//! (`auth::Permission`), call `winback-store` (or the shared import pipeline in
+//! [`import_service`]), and render a template or a JSON body. Engine and store types never
+//! become a wire contract: the API types and their OpenAPI derives live in `api`.
+//!
+//! Must never: build SQL, mark user data `|safe`, log names or e-mail addresses, or load
+//! anything from another origin (strict CSP `script-src 'self'`).
+#![forbid(unsafe_code)]
+
+pub mod api;
+mod assets;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+pub mod import_service;
+mod pages;
+mod uploads;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use winback_store::Db;
+
+use crate::auth::{
+    LoginLimiter, RequestLang, SESSION_COOKIE, Via, Viewer, constant_time_eq, token_hash,
+};
+use crate::error::{Error, ErrorMark};
+use crate::i18n::{Lang, Tr};
+
+/// Process settings of the web server.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Largest accepted upload in bytes.
+    pub max_upload_bytes: usize,
+    /// Where uploads wait between "check" and "import".
+    pub upload_dir: PathBuf,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            max_upload_bytes: 2 << 30,
+            upload_dir: std::env::temp_dir()
+                .join(format!("winback-uploads-{}", std::process::id())),
+        }
+    }
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<WebConfig>,
+    pub limiter: Arc<LoginLimiter>,
+    pub uploads: Arc<uploads::Uploads>,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: WebConfig) -> AppState {
+        let uploads = Arc::new(uploads::Uploads::new(config.upload_dir.clone()));
+        AppState {
+            db,
+            config: Arc::new(config),
+            limiter: Arc::new(LoginLimiter::default()),
+            uploads,
+        }
+    }
+}
+
+/// The whole application: pages, API, OpenAPI document and reference, assets.
+pub fn app(state: AppState) -> Router {
+    let (api_router, openapi) = api::router().split_for_parts();
+    let swagger =
+        utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi);
+    Router::new()
+        .merge(pages::router(&state.config))
+        .nest("/api/v1", api_router)
+        .merge(swagger)
+        .route("/assets/{*path}", axum::routing::get(assets::serve))
+        .fallback(|| async { Error::NotFound })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_context,
+        ))
+        .layer(axum::middleware::from_fn(security_headers))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A running server (tests, `winback serve`).
+pub struct Server {
+    pub addr: SocketAddr,
+    pub handle: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Binds `listen` (port 0: any free port) and serves in a background task.
+pub async fn spawn(db: Db, listen: &str, config: WebConfig) -> std::io::Result<Server> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let router = app(AppState::new(db, config));
+    let handle = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
+    Ok(Server { addr, handle })
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+/// Resolves who is asking (Bearer token or session cookie) and in which language, enforces
+/// CSRF on every state-changing request made with a cookie, and renders error responses of
+/// pages as HTML in that language.
+async fn request_context(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    let headers = request.headers().clone();
+    let viewer = match resolve_viewer(&state, &headers).await {
+        Ok(viewer) => viewer,
+        Err(error) => return error.into_response(),
+    };
+    let lang = viewer
+        .as_ref()
+        .and_then(|v| v.user.language.as_deref())
+        .and_then(Lang::parse)
+        .unwrap_or_else(|| {
+            Lang::from_accept_language(
+                request
+                    .headers()
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok()),
+            )
+        });
+    request.extensions_mut().insert(RequestLang(lang));
+
+    let method = request.method().clone();
+    let unsafe_method = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method {
+        if !same_origin(&request) {
+            return finish(Error::Csrf.into_response(), &path, lang);
+        }
+        if let Some(viewer) = &viewer
+            && viewer.via == Via::Session
+        {
+            match check_csrf(viewer, request).await {
+                Ok(checked) => request = checked,
+                Err(error) => return finish(error.into_response(), &path, lang),
+            }
+        }
+    }
+    if let Some(viewer) = viewer {
+        request.extensions_mut().insert(viewer);
+    }
+    let response = next.run(request).await;
+    finish(response, &path, lang)
+}
+
+/// Turns error responses of pages into HTML (or a redirect to the sign-in page).
+fn finish(response: Response, path: &str, lang: Lang) -> Response {
+    if is_api(path) {
+        return response;
+    }
+    let Some(mark) = response.extensions().get::<ErrorMark>().cloned() else {
+        return response;
+    };
+    if mark.code == "unauthorized" {
+        return axum::response::Redirect::to("/login").into_response();
+    }
+    let status = response.status();
+    pages::error_page(Tr::new(lang), status, mark)
+}
+
+async fn resolve_viewer(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<Viewer>, Error> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(Error::Unauthorized)?;
+        let user = state
+            .db
+            .api_token_user(&token_hash(token))
+            .await?
+            .ok_or(Error::Unauthorized)?;
+        return Ok(Some(Viewer {
+            user,
+            via: Via::Token,
+            csrf: String::new(),
+            session_hash: None,
+        }));
+    }
+    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let hash = token_hash(&token);
+    Ok(state
+        .db
+        .session(&hash, chrono::Utc::now())
+        .await?
+        .map(|session| Viewer {
+            user: session.user,
+            via: Via::Session,
+            csrf: session.csrf_token,
+            session_hash: Some(hash),
+        }))
+}
+
+pub(crate) fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|line| {
+            line.split(';').find_map(|pair| {
+                let (key, value) = pair.trim().split_once('=')?;
+                (key == name).then(|| value.to_owned())
+            })
+        })
+}
+
+/// A browser sends `Origin` with every POST; when it names another site, refuse (this also
+/// covers the sign-in form, which has no session yet).
+fn same_origin(request: &Request) -> bool {
+    let Some(origin) = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return true;
+    };
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    origin.split_once("://").map(|(_, rest)| rest) == Some(host)
+}
+
+/// Marks a multipart request whose CSRF token the handler must still read from the first
+/// form field (uploads are streamed, never buffered here).
+#[derive(Debug, Clone, Copy)]
+pub struct CsrfInBody;
+
+/// Accepts the `X-CSRF-Token` header, or a `csrf` field of a url-encoded form (buffered:
+/// such forms are small); multipart uploads are checked by their handler.
+async fn check_csrf(viewer: &Viewer, request: Request) -> Result<Request, Error> {
+    let expected = viewer.csrf.as_bytes();
+    if let Some(header) = request.headers().get("x-csrf-token") {
+        return if constant_time_eq(header.as_bytes(), expected) {
+            Ok(request)
+        } else {
+            Err(Error::Csrf)
+        };
+    }
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    if content_type.starts_with("multipart/form-data") {
+        let mut request = request;
+        request.extensions_mut().insert(CsrfInBody);
+        return Ok(request);
+    }
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        let (parts, body) = request.into_parts();
+        let bytes = axum::body::to_bytes(body, 256 * 1024)
+            .await
+            .map_err(|_| Error::BadRequest("form too large".into()))?;
+        let field = form_urlencoded_field(&bytes, "csrf");
+        if field.is_some_and(|f| constant_time_eq(f.as_bytes(), expected)) {
+            return Ok(Request::from_parts(parts, Body::from(bytes)));
+        }
+    }
+    Err(Error::Csrf)
+}
+
+fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
+    let parsed: Vec<(String, String)> = serde_urlencoded_pairs(body);
+    parsed.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+/// Minimal `application/x-www-form-urlencoded` parsing for the CSRF field.
+fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
+    fn decode(s: &str) -> String {
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut idx = 0;
+        while idx < bytes.len() {
+            match bytes[idx] {
+                b'+' => out.push(b' '),
+                b'%' if idx + 2 < bytes.len() => {
+                    match u8::from_str_radix(
+                        std::str::from_utf8(&bytes[idx + 1..idx + 3]).unwrap_or("zz"),
+                        16,
+                    ) {
+                        Ok(b) => {
+                            out.push(b);
+                            idx += 2;
+                        }
+                        Err(_) => out.push(b'%'),
+                    }
+                }
+                b => out.push(b),
+            }
+            idx += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            Some((decode(k), decode(v)))
+        })
+        .collect()
+}
+
+/// CSP and friends on every response. Scripts only from this origin (no inline script:
+/// chart data travels as `<script type="application/json">`); styles allow inline because
+/// ECharts and Swagger UI set element styles.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+             object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        ),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}

@@ -1,0 +1,245 @@
+//! `TestApp`: the real server on port 0 against a fresh database, with typed helpers.
+
+use std::net::SocketAddr;
+
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, HeaderMap, SET_COOKIE};
+use winback_engine::{Kind, Role};
+use winback_store::testing::TestDatabase;
+use winback_store::{Backend, Db};
+use winback_web::WebConfig;
+use winback_web::import_service::{Settings, import_reader};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub const CUSTOMERS_CSV: &str = "Kundennummer;Name;E-Mail;Ort;Kundenbetreuer\n\
+K1;Anna Alt;anna@example.de;München;sales1@firma.de\n\
+K2;Bernd Bauer;bernd@example.de;Köln;sales2@firma.de\n\
+K3;<script>alert(1)</script>;x@example.de;Berlin;sales1@firma.de\n";
+
+pub const ORDERS_CSV: &str = "Bestellnummer;Kundennummer;Bestelldatum;Bruttobetrag\n\
+O1;K1;10.01.2026;1.234,56\n\
+O2;K1;12.02.2026;100,00\n\
+O3;K2;15.02.2026;50,00\n";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: Db,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    _database: TestDatabase,
+    _uploads: tempfile::TempDir,
+}
+
+/// A signed-in browser-like client: the session cookie and the page's CSRF token.
+#[derive(Clone)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let database = TestDatabase::new(backend).await;
+        let db = Db::connect(&database.url).await.expect("connect");
+        let uploads = tempfile::tempdir().unwrap();
+        let config = WebConfig {
+            upload_dir: uploads.path().to_path_buf(),
+            ..WebConfig::default()
+        };
+        let server = winback_web::spawn(db.clone(), "127.0.0.1:0", config)
+            .await
+            .expect("bind");
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .unwrap();
+        TestApp {
+            addr: server.addr,
+            db,
+            client,
+            backend,
+            _database: database,
+            _uploads: uploads,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn add_user(&self, email: &str, role: Role) {
+        let hash = winback_web::auth::hash_password(PASSWORD).unwrap();
+        self.db.put_user(email, None, role, &hash).await.unwrap();
+    }
+
+    /// Imports CSV text through the shared pipeline.
+    pub async fn import_csv(&self, kind: Kind, csv: &str) {
+        let reader = winback_formats::Reader::from_bytes(
+            "t.csv",
+            csv.as_bytes().to_vec(),
+            winback_formats::ReadOptions::new(kind),
+        )
+        .unwrap();
+        let report = import_reader(
+            &self.db,
+            reader,
+            "t.csv",
+            csv.len() as u64,
+            &Settings::new(kind),
+            std::time::Instant::now(),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        assert!(report.committed, "{:?}", report.rejected);
+    }
+
+    /// Users of every role and three customers (K1, K3 of sales1; K2 of sales2) with orders.
+    pub async fn seed(&self) {
+        for (email, role) in [
+            ("admin@firma.de", Role::Admin),
+            ("manager@firma.de", Role::Manager),
+            ("sales1@firma.de", Role::Sales),
+            ("sales2@firma.de", Role::Sales),
+            ("analyst@firma.de", Role::Analyst),
+        ] {
+            self.add_user(email, role).await;
+        }
+        self.import_csv(Kind::Customers, CUSTOMERS_CSV).await;
+        self.import_csv(Kind::Orders, ORDERS_CSV).await;
+    }
+
+    pub async fn customer_id(&self, external_id: &str) -> i64 {
+        let query = winback_store::CustomerQuery {
+            search: Some(external_id.into()),
+            limit: 1,
+            ..Default::default()
+        };
+        self.db.list_customers(&query).await.unwrap()[0].id
+    }
+
+    /// Signs in through the form; panics unless it succeeds.
+    pub async fn login(&self, email: &str) -> Session {
+        let response = self.post_login(email, PASSWORD).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "sign-in of {email}"
+        );
+        let cookie = session_cookie(response.headers()).expect("a session cookie");
+        let page = self
+            .client
+            .get(self.url("/settings"))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        let html = page.text().await.unwrap();
+        let csrf = csrf_of(&html).expect("a csrf field on the settings page");
+        Session { cookie, csrf }
+    }
+
+    pub async fn post_login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/login"))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, session: Option<&Session>, path: &str) -> reqwest::Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(s) = session {
+            request = request.header(COOKIE, &s.cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn get_bearer(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Posts a form with the session's CSRF token.
+    pub async fn post_form(
+        &self,
+        session: &Session,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", &session.csrf)];
+        form.extend_from_slice(fields);
+        self.client
+            .post(self.url(path))
+            .header(COOKIE, &session.cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Uploads a file to the import page (csrf first, as the page's form sends it).
+    pub async fn upload(
+        &self,
+        session: &Session,
+        kind: &str,
+        name: &str,
+        content: &str,
+    ) -> reqwest::Response {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", session.csrf.clone())
+            .text("kind", kind.to_owned())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(content.as_bytes().to_vec())
+                    .file_name(name.to_owned()),
+            );
+        self.client
+            .post(self.url("/import"))
+            .header(COOKIE, &session.cookie)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates an API token for the user through the settings page.
+    pub async fn token(&self, session: &Session) -> String {
+        let html = self
+            .post_form(session, "/settings/tokens", &[("name", "test")])
+            .await
+            .text()
+            .await
+            .unwrap();
+        let start = html
+            .find("id=\"new-token\">")
+            .expect("the new token is shown")
+            + "id=\"new-token\">".len();
+        html[start..start + 64].to_owned()
+    }
+}
+
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| {
+            v.starts_with("__Host-winback_session=") && !v.starts_with("__Host-winback_session=;")
+        })
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+pub fn csrf_of(html: &str) -> Option<String> {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}

@@ -1,0 +1,263 @@
+//! `winback analyze` and `winback export customers`: load every customer's history, run the
+//! engine's analysis (model fit, statuses, loss kinds, alerts) exactly as of a date, store
+//! the results, and export them.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use serde_json::{Value, json};
+use winback_engine::analysis::{self, Analysis, Evidence, Settings};
+use winback_engine::demo::{Cause, LossKind, Truth, TruthStatus};
+use winback_formats::export::{Cell, TableFormat, write_table};
+use winback_store::Db;
+use winback_store::analysis::{AlertRow, RunMeta, StatusRow};
+
+use crate::cli::{AnalyzeArgs, ExportArgs, ExportFormat};
+
+/// Evidence as JSON for storage and the API; the web layer renders it per language.
+pub fn evidence_json(evidence: &[Evidence]) -> Value {
+    let date = |d: &NaiveDate| d.format("%Y-%m-%d").to_string();
+    Value::Array(
+        evidence
+            .iter()
+            .map(|e| match e {
+                Evidence::DaysSilent { days, usual_gap_days, last_purchase_on } => json!({
+                    "kind": "days_silent", "days": days, "usual_gap_days": usual_gap_days,
+                    "last_purchase_on": date(last_purchase_on)}),
+                Evidence::NoPurchase { customer_since } => {
+                    json!({"kind": "no_purchase", "customer_since": customer_since.as_ref().map(date)})
+                }
+                Evidence::PAlive { value } => json!({"kind": "p_alive", "value": value}),
+                Evidence::PAliveDrop { from, to, since } => {
+                    json!({"kind": "p_alive_drop", "from": from, "to": to, "since": date(since)})
+                }
+                Evidence::EarlierPause { days, ended_on } => {
+                    json!({"kind": "earlier_pause", "days": days, "ended_on": date(ended_on)})
+                }
+                Evidence::Complaint { opened_on, satisfied, resolved_on } => json!({
+                    "kind": "complaint", "opened_on": date(opened_on), "satisfied": satisfied.as_str(),
+                    "resolved_on": resolved_on.as_ref().map(date)}),
+                Evidence::SlowResponse { opened_on, hours } => {
+                    json!({"kind": "slow_response", "opened_on": date(opened_on), "hours": hours})
+                }
+                Evidence::LateDeliveries { count, avg_days_late, last_on } => json!({
+                    "kind": "late_deliveries", "count": count, "avg_days_late": avg_days_late,
+                    "last_on": date(last_on)}),
+                Evidence::CancelledOrders { count, last_on } => {
+                    json!({"kind": "cancelled_orders", "count": count, "last_on": date(last_on)})
+                }
+                Evidence::ContractCancelled { received_on, effective_on, reason } => json!({
+                    "kind": "contract_cancelled", "received_on": date(received_on),
+                    "effective_on": effective_on.as_ref().map(date), "reason": reason}),
+                Evidence::ContractNotRenewed { ended_on } => {
+                    json!({"kind": "contract_not_renewed", "ended_on": date(ended_on)})
+                }
+                Evidence::ContractEnding { ends_on, days_left } => {
+                    json!({"kind": "contract_ending", "ends_on": date(ends_on), "days_left": days_left})
+                }
+                Evidence::FrequencyDrop { from, to } => json!({"kind": "frequency_drop", "from": from, "to": to}),
+                Evidence::BasketDrop { from, to } => {
+                    json!({"kind": "basket_drop", "from": from.to_string(), "to": to.to_string()})
+                }
+                Evidence::DelistedFavourite { sku, delisted_on, times_bought } => json!({
+                    "kind": "delisted_favourite", "sku": sku, "delisted_on": date(delisted_on),
+                    "times_bought": times_bought}),
+                Evidence::PriceIncrease { sku, pct, from, to, first_paid_on } => json!({
+                    "kind": "price_increase", "sku": sku, "pct": pct, "from": from.to_string(),
+                    "to": to.to_string(), "first_paid_on": date(first_paid_on)}),
+                Evidence::Discounts { share, orders } => json!({"kind": "discounts", "share": share, "orders": orders}),
+                other => json!({"kind": "other", "text": format!("{other:?}")}),
+            })
+            .collect(),
+    )
+}
+
+/// Reads a demo truth file (`winback demo` writes `truth.csv`).
+fn read_truth(path: &Path) -> anyhow::Result<Vec<Truth>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the truth file", path.display()))?;
+    let mut out = Vec::new();
+    for (idx, line) in text.lines().enumerate().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let bad = || anyhow::anyhow!("{}:{}: not a truth line: {line}", path.display(), idx + 1);
+        if cells.len() < 9 {
+            return Err(bad());
+        }
+        let date = |s: &str| if s.is_empty() { Ok(None) } else { NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some) };
+        out.push(Truth {
+            external_id: cells[0].to_owned(),
+            status: TruthStatus::ALL.into_iter().find(|s| s.as_str() == cells[1]).ok_or_else(bad)?,
+            loss_kind: LossKind::ALL.into_iter().find(|s| s.as_str() == cells[2]),
+            cause: Cause::ALL.into_iter().find(|s| s.as_str() == cells[3]),
+            lost_on: date(cells[4]).map_err(|_| bad())?,
+            returns_on: date(cells[5]).map_err(|_| bad())?,
+            bargain_hunter: cells[6] == "true",
+            insolvent: cells[7] == "true",
+            referred_by: (!cells[8].is_empty()).then(|| cells[8].to_owned()),
+        });
+    }
+    Ok(out)
+}
+
+fn summary(analysis: &Analysis) -> Value {
+    let counts = analysis.status_counts();
+    let mut by_kind = serde_json::Map::new();
+    for kind in LossKind::ALL {
+        let n = analysis.customers.iter().filter(|c| c.loss_kind == Some(kind)).count();
+        by_kind.insert(kind.as_str().to_owned(), json!(n));
+    }
+    json!({
+        "as_of": analysis.as_of.to_string(),
+        "model": analysis.model.model.as_str(),
+        "params": analysis.model.params.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "loglik": analysis.model.loglik,
+        "customers": analysis.customers.len(),
+        "status": {
+            "active": counts[0], "at_risk": counts[1], "sleeping": counts[2], "lost": counts[3],
+        },
+        "loss_kinds": by_kind,
+        "alerts": analysis.alerts.len(),
+    })
+}
+
+pub async fn run(db: &Db, args: &AnalyzeArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now();
+    let as_of = args.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let loaded = db.load_histories().await.context("while loading customer histories")?;
+    if loaded.histories.is_empty() {
+        bail!("there are no customers to analyse: import customers and orders first (winback import, or winback demo)");
+    }
+    let loaded_secs = started.elapsed().as_secs_f64();
+    let settings = Settings::default();
+    if let Some(horizon) = args.backtest_days {
+        let report = tokio::task::block_in_place(|| {
+            analysis::backtest(&loaded.histories, &loaded.products, as_of, horizon, &settings)
+        })?;
+        println!("{report}");
+        return Ok(());
+    }
+    let t = Instant::now();
+    let analysis = tokio::task::block_in_place(|| analysis::analyze(&loaded.histories, &loaded.products, as_of, &settings))?;
+    let analysed_secs = t.elapsed().as_secs_f64();
+
+    let statuses: Vec<StatusRow> = analysis
+        .customers
+        .iter()
+        .zip(&loaded.ids)
+        .map(|(c, id)| StatusRow {
+            customer_id: *id,
+            status: c.status.as_str(),
+            loss_kind: c.loss_kind.map(LossKind::as_str),
+            lost_on: c.lost_on,
+            likely_cause: c.likely_cause.map(Cause::as_str),
+            p_alive: c.p_alive,
+            expected_transactions_52w: c.expected_transactions_52w,
+            clv: c.clv,
+            bargain_hunter: c.bargain_hunter,
+            evidence: evidence_json(&c.evidence).to_string(),
+        })
+        .collect();
+    let alerts: Vec<AlertRow> = analysis
+        .alerts
+        .iter()
+        .map(|a| AlertRow {
+            customer_id: loaded.ids[a.customer_idx],
+            signal: a.signal.as_str(),
+            raised_on: a.raised_on,
+            evidence: evidence_json(&a.evidence).to_string(),
+        })
+        .collect();
+    let meta = RunMeta {
+        as_of,
+        model: analysis.model.model.as_str().to_owned(),
+        params: summary(&analysis)["params"].to_string(),
+        loglik: Some(analysis.model.loglik),
+        started_at,
+    };
+    let run_id = db.save_analysis(&meta, statuses, alerts).await.context("while storing the analysis")?;
+
+    let mut out = summary(&analysis);
+    out["run_id"] = json!(run_id);
+    out["seconds"] = json!({"load": loaded_secs, "analyse": analysed_secs, "total": started.elapsed().as_secs_f64()});
+    if let Some(path) = &args.truth {
+        let truth = read_truth(path)?;
+        let by_id: std::collections::HashMap<&str, usize> =
+            loaded.histories.iter().enumerate().map(|(idx, h)| (h.external_id.as_str(), idx)).collect();
+        let mut results = Vec::new();
+        let mut truths = Vec::new();
+        for t in truth {
+            if let Some(&idx) = by_id.get(t.external_id.as_str()) {
+                results.push(analysis.customers[idx].clone());
+                truths.push(t);
+            }
+        }
+        let score = analysis::score_against_truth(&results, &truths);
+        if args.json {
+            out["truth_score"] = json!(score.to_string());
+        } else {
+            println!("{score}");
+        }
+    }
+    if args.json {
+        println!("{out}");
+    } else {
+        let s = &out["status"];
+        println!(
+            "analysis as of {as_of} (run {run_id}): {} customers: {} active, {} at risk, {} sleeping, {} lost; {} alerts",
+            out["customers"], s["active"], s["at_risk"], s["sleeping"], s["lost"], out["alerts"]
+        );
+        println!(
+            "model {} {} (log-likelihood {:.2}); loaded in {loaded_secs:.1} s, analysed in {analysed_secs:.2} s",
+            out["model"].as_str().unwrap_or_default(),
+            out["params"],
+            analysis.model.loglik
+        );
+    }
+    Ok(())
+}
+
+pub async fn export(db: &Db, args: &ExportArgs) -> anyhow::Result<()> {
+    let rows = db.latest_customer_statuses().await.context("while reading the latest analysis")?;
+    if rows.is_empty() {
+        bail!("there is no analysis to export yet: run `winback analyze` first");
+    }
+    let format = match args.format {
+        ExportFormat::Csv => TableFormat::CsvGerman,
+        ExportFormat::CsvEn => TableFormat::CsvEnglish,
+        ExportFormat::Xlsx => TableFormat::Xlsx,
+        ExportFormat::Json => TableFormat::Json,
+    };
+    let headers = [
+        "id", "name", "status", "loss_kind", "lost_on", "likely_cause", "p_alive", "expected_transactions_52w", "clv",
+    ];
+    let cells = rows.into_iter().map(|r| {
+        vec![
+            Cell::Text(r.external_id),
+            r.name.into(),
+            Cell::Text(r.status),
+            r.loss_kind.into(),
+            r.lost_on.into(),
+            r.likely_cause.into(),
+            Cell::Float(r.p_alive),
+            Cell::Float(r.expected_transactions_52w),
+            Cell::Money(r.clv),
+        ]
+    });
+    match &args.out {
+        Some(path) => {
+            let file = std::fs::File::create(path).with_context(|| format!("while creating {}", path.display()))?;
+            write_table(format, &headers, cells, std::io::BufWriter::new(file))?;
+        }
+        None => {
+            if format == TableFormat::Xlsx && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                bail!("an Excel file is binary: give --out FILE.xlsx");
+            }
+            let stdout = std::io::stdout().lock();
+            write_table(format, &headers, cells, std::io::BufWriter::new(stdout))?.flush()?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! `winback serve`, `winback user add`, and the first admin: wiring the web application
+//! (`winback-web`) to the database and the terminal.
+
+use std::io::BufRead;
+
+use anyhow::Context;
+use winback_engine::Role;
+use winback_store::Db;
+use winback_web::WebConfig;
+use winback_web::auth::{hash_password, random_password};
+
+use crate::cli::UserAddArgs;
+
+/// The admin the demo and a first start create when no admin can sign in.
+pub const FIRST_ADMIN: &str = "admin@winback.local";
+
+/// Makes sure an admin can sign in: when none can, creates `admin@winback.local` with a
+/// random password printed once to stdout (it is stored only as an Argon2id hash).
+pub async fn ensure_admin(db: &Db) -> anyhow::Result<()> {
+    if db
+        .count_admins()
+        .await
+        .context("while looking for an admin user")?
+        > 0
+    {
+        return Ok(());
+    }
+    let password = random_password();
+    let to_hash = password.clone();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&to_hash)).await??;
+    db.put_user(FIRST_ADMIN, Some("Admin"), Role::Admin, &hash)
+        .await
+        .context("while creating the first admin")?;
+    println!("created the first admin user: {FIRST_ADMIN} / {password}");
+    println!("(this password is shown only now; add more users with `winback user add`)");
+    Ok(())
+}
+
+/// Serves until Ctrl-C.
+pub async fn serve(db: Db, listen: &str) -> anyhow::Result<()> {
+    let server = winback_web::spawn(db.clone(), listen, WebConfig::default())
+        .await
+        .with_context(|| {
+            format!(
+                "while listening on {listen} (is another winback running? use --listen HOST:PORT)"
+            )
+        })?;
+    println!(
+        "winback serves on http://{} (API reference: http://{}/api/docs/); Ctrl-C stops it",
+        server.addr, server.addr
+    );
+    tokio::select! {
+        result = server.handle => { result.context("the web server stopped")?.context("the web server failed")?; }
+        _ = tokio::signal::ctrl_c() => { println!("stopping"); }
+    }
+    db.close().await;
+    Ok(())
+}
+
+/// `winback user add`: the password comes from stdin, never from the command line (where
+/// it would end up in the shell history and the process list).
+pub async fn add_user(db: &Db, args: &UserAddArgs) -> anyhow::Result<()> {
+    let role =
+        Role::parse(&args.role).context("unknown role: use admin, manager, sales or analyst")?;
+    let email = args.email.trim().to_lowercase();
+    if !email.contains('@') {
+        anyhow::bail!("--email {email:?} is not an e-mail address");
+    }
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        eprintln!("password for {email} (at least 8 characters), then Enter:");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("while reading the password from stdin")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await?
+        .context("the password was not accepted (it needs at least 8 characters)")?;
+    let user = db
+        .put_user(&email, args.name.as_deref(), role, &hash)
+        .await
+        .context("while saving the user")?;
+    println!("user {} saved with role {}", user.email, user.role.as_str());
+    Ok(())
+}
