@@ -11,9 +11,7 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use winback_engine::models::{
-    CustomerSummary, FitOptions, ModelKind, fit_bgnbd, fit_pareto_nbd,
-};
+use winback_engine::models::{CustomerSummary, FitOptions, ModelKind, fit_bgnbd, fit_pareto_nbd};
 
 fn read_csv(path: &str) -> Vec<CustomerSummary> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -30,7 +28,11 @@ fn read_csv(path: &str) -> Vec<CustomerSummary> {
             .position(|h| names.contains(&h.as_str()))
             .unwrap_or_else(|| panic!("{path}: no column {names:?}"))
     };
-    let (fx, fr, ft) = (col(&["frequency", "x"]), col(&["recency", "t_x"]), col(&["t"]));
+    let (fx, fr, ft) = (
+        col(&["frequency", "x"]),
+        col(&["recency", "t_x"]),
+        col(&["t"]),
+    );
     let fm = col(&["monetary_value"]);
     lines
         .filter(|l| !l.trim().is_empty())

@@ -15,6 +15,7 @@ pub mod models;
 pub mod money;
 pub mod records;
 pub mod rng;
+pub mod validation;
 
 pub use money::Money;
 pub use records::*;

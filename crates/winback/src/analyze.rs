@@ -77,7 +77,8 @@ pub fn evidence_json(evidence: &[Evidence]) -> Value {
 
 /// Reads a demo truth file (`winback demo` writes `truth.csv`).
 fn read_truth(path: &Path) -> anyhow::Result<Vec<Truth>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the truth file", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the truth file", path.display()))?;
     let mut out = Vec::new();
     for (idx, line) in text.lines().enumerate().skip(1) {
         let cells: Vec<&str> = line.split(',').collect();
@@ -85,10 +86,19 @@ fn read_truth(path: &Path) -> anyhow::Result<Vec<Truth>> {
         if cells.len() < 9 {
             return Err(bad());
         }
-        let date = |s: &str| if s.is_empty() { Ok(None) } else { NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some) };
+        let date = |s: &str| {
+            if s.is_empty() {
+                Ok(None)
+            } else {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some)
+            }
+        };
         out.push(Truth {
             external_id: cells[0].to_owned(),
-            status: TruthStatus::ALL.into_iter().find(|s| s.as_str() == cells[1]).ok_or_else(bad)?,
+            status: TruthStatus::ALL
+                .into_iter()
+                .find(|s| s.as_str() == cells[1])
+                .ok_or_else(bad)?,
             loss_kind: LossKind::ALL.into_iter().find(|s| s.as_str() == cells[2]),
             cause: Cause::ALL.into_iter().find(|s| s.as_str() == cells[3]),
             lost_on: date(cells[4]).map_err(|_| bad())?,
@@ -105,7 +115,11 @@ fn summary(analysis: &Analysis) -> Value {
     let counts = analysis.status_counts();
     let mut by_kind = serde_json::Map::new();
     for kind in LossKind::ALL {
-        let n = analysis.customers.iter().filter(|c| c.loss_kind == Some(kind)).count();
+        let n = analysis
+            .customers
+            .iter()
+            .filter(|c| c.loss_kind == Some(kind))
+            .count();
         by_kind.insert(kind.as_str().to_owned(), json!(n));
     }
     json!({
@@ -122,27 +136,37 @@ fn summary(analysis: &Analysis) -> Value {
     })
 }
 
-pub async fn run(db: &Db, args: &AnalyzeArgs) -> anyhow::Result<()> {
+/// What one stored analysis run produced.
+pub struct StoredRun {
+    pub run_id: i64,
+    pub analysis: Analysis,
+    /// Each analysed customer's external id, parallel to `analysis.customers`.
+    pub external_ids: Vec<String>,
+    pub loaded_secs: f64,
+    pub analysed_secs: f64,
+}
+
+/// Loads every history, analyses it as of `as_of` and stores the run: the one code path
+/// of `winback analyze` and the server's scheduled analysis.
+pub async fn analyze_and_store(db: &Db, as_of: NaiveDate) -> anyhow::Result<StoredRun> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
-    let as_of = args.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
-    let loaded = db.load_histories().await.context("while loading customer histories")?;
+    let loaded = db
+        .load_histories()
+        .await
+        .context("while loading customer histories")?;
     if loaded.histories.is_empty() {
-        bail!("there are no customers to analyse: import customers and orders first (winback import, or winback demo)");
+        bail!(
+            "there are no customers to analyse: import customers and orders first (winback import, or winback demo)"
+        );
     }
     let loaded_secs = started.elapsed().as_secs_f64();
     let settings = Settings::default();
-    if let Some(horizon) = args.backtest_days {
-        let report = tokio::task::block_in_place(|| {
-            analysis::backtest(&loaded.histories, &loaded.products, as_of, horizon, &settings)
-        })?;
-        println!("{report}");
-        return Ok(());
-    }
     let t = Instant::now();
-    let analysis = tokio::task::block_in_place(|| analysis::analyze(&loaded.histories, &loaded.products, as_of, &settings))?;
+    let analysis = tokio::task::block_in_place(|| {
+        analysis::analyze(&loaded.histories, &loaded.products, as_of, &settings)
+    })?;
     let analysed_secs = t.elapsed().as_secs_f64();
-
     let statuses: Vec<StatusRow> = analysis
         .customers
         .iter()
@@ -177,15 +201,66 @@ pub async fn run(db: &Db, args: &AnalyzeArgs) -> anyhow::Result<()> {
         loglik: Some(analysis.model.loglik),
         started_at,
     };
-    let run_id = db.save_analysis(&meta, statuses, alerts).await.context("while storing the analysis")?;
+    let run_id = db
+        .save_analysis(&meta, statuses, alerts)
+        .await
+        .context("while storing the analysis")?;
+    let external_ids = loaded
+        .histories
+        .into_iter()
+        .map(|h| h.external_id)
+        .collect();
+    Ok(StoredRun {
+        run_id,
+        analysis,
+        external_ids,
+        loaded_secs,
+        analysed_secs,
+    })
+}
 
+pub async fn run(db: &Db, args: &AnalyzeArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let as_of = args
+        .as_of
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    if let Some(horizon) = args.backtest_days {
+        let loaded = db
+            .load_histories()
+            .await
+            .context("while loading customer histories")?;
+        if loaded.histories.is_empty() {
+            bail!("there are no customers to analyse: import customers and orders first");
+        }
+        let report = tokio::task::block_in_place(|| {
+            analysis::backtest(
+                &loaded.histories,
+                &loaded.products,
+                as_of,
+                horizon,
+                &Settings::default(),
+            )
+        })?;
+        println!("{report}");
+        return Ok(());
+    }
+    let StoredRun {
+        run_id,
+        analysis,
+        external_ids,
+        loaded_secs,
+        analysed_secs,
+    } = analyze_and_store(db, as_of).await?;
     let mut out = summary(&analysis);
     out["run_id"] = json!(run_id);
     out["seconds"] = json!({"load": loaded_secs, "analyse": analysed_secs, "total": started.elapsed().as_secs_f64()});
     if let Some(path) = &args.truth {
         let truth = read_truth(path)?;
-        let by_id: std::collections::HashMap<&str, usize> =
-            loaded.histories.iter().enumerate().map(|(idx, h)| (h.external_id.as_str(), idx)).collect();
+        let by_id: std::collections::HashMap<&str, usize> = external_ids
+            .iter()
+            .enumerate()
+            .map(|(idx, id)| (id.as_str(), idx))
+            .collect();
         let mut results = Vec::new();
         let mut truths = Vec::new();
         for t in truth {
@@ -220,7 +295,10 @@ pub async fn run(db: &Db, args: &AnalyzeArgs) -> anyhow::Result<()> {
 }
 
 pub async fn export(db: &Db, args: &ExportArgs) -> anyhow::Result<()> {
-    let rows = db.latest_customer_statuses().await.context("while reading the latest analysis")?;
+    let rows = db
+        .latest_customer_statuses()
+        .await
+        .context("while reading the latest analysis")?;
     if rows.is_empty() {
         bail!("there is no analysis to export yet: run `winback analyze` first");
     }
@@ -231,7 +309,15 @@ pub async fn export(db: &Db, args: &ExportArgs) -> anyhow::Result<()> {
         ExportFormat::Json => TableFormat::Json,
     };
     let headers = [
-        "id", "name", "status", "loss_kind", "lost_on", "likely_cause", "p_alive", "expected_transactions_52w", "clv",
+        "id",
+        "name",
+        "status",
+        "loss_kind",
+        "lost_on",
+        "likely_cause",
+        "p_alive",
+        "expected_transactions_52w",
+        "clv",
     ];
     let cells = rows.into_iter().map(|r| {
         vec![
@@ -248,7 +334,8 @@ pub async fn export(db: &Db, args: &ExportArgs) -> anyhow::Result<()> {
     });
     match &args.out {
         Some(path) => {
-            let file = std::fs::File::create(path).with_context(|| format!("while creating {}", path.display()))?;
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("while creating {}", path.display()))?;
             write_table(format, &headers, cells, std::io::BufWriter::new(file))?;
         }
         None => {

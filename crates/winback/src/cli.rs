@@ -5,11 +5,20 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "winback", version, about = "Customer recovery (Kundenrückgewinnung): find lost customers, learn why, win the right ones back")]
+#[command(
+    name = "winback",
+    version,
+    about = "Customer recovery (Kundenrückgewinnung): find lost customers, learn why, win the right ones back"
+)]
 pub struct Cli {
     /// Database URL: sqlite://PATH (the default, a file that needs no setup) or
     /// postgres://USER[:PASSWORD]@HOST[:PORT]/DB.
-    #[arg(long, global = true, env = "WINBACK_DB", default_value = "sqlite://winback.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "WINBACK_DB",
+        default_value = "sqlite://winback.db"
+    )]
     pub db: String,
 
     #[command(subcommand)]
@@ -206,6 +215,29 @@ pub struct DemoArgs {
 pub enum ModelCommand {
     /// Fit a model to a per-customer summary file and score every customer.
     Fit(ModelFitArgs),
+    /// Holdout validation: fit on a calibration period of a transaction file, compare with
+    /// the holdout period (weekly cumulative tracking, conditional expectations by frequency).
+    Validate(ModelValidateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ModelValidateArgs {
+    /// bgnbd, pareto-nbd or mbgnbd.
+    #[arg(long, default_value = "bgnbd")]
+    pub model: String,
+    /// Transactions: CSV `id,date` (yyyy-mm-dd or dd.mm.yyyy) or the CDNOW text format
+    /// (whitespace separated: master id, customer id, yyyymmdd, ...).
+    #[arg(long)]
+    pub transactions: PathBuf,
+    /// Last day of the calibration period.
+    #[arg(long)]
+    pub calibration_end: chrono::NaiveDate,
+    /// Last day of the holdout period.
+    #[arg(long)]
+    pub holdout_end: chrono::NaiveDate,
+    /// Print the tracking and frequency tables as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

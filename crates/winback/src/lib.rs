@@ -10,8 +10,8 @@ pub mod analyze;
 pub mod cli;
 pub mod demo;
 pub mod import;
-pub mod serve;
 pub mod model;
+pub mod serve;
 pub mod telemetry;
 
 use std::process::ExitCode;
@@ -38,14 +38,20 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = open(&url).await?;
             let ok = import::run(&db, &args).await?;
             db.close().await;
-            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Stats(args) => {
             let db = open(&url).await?;
             let counts = db.counts().await.context("while counting rows")?;
             if args.json {
-                let map: serde_json::Map<String, serde_json::Value> =
-                    counts.iter().map(|(kind, n)| (kind.as_str().to_owned(), (*n).into())).collect();
+                let map: serde_json::Map<String, serde_json::Value> = counts
+                    .iter()
+                    .map(|(kind, n)| (kind.as_str().to_owned(), (*n).into()))
+                    .collect();
                 println!("{}", serde_json::Value::Object(map));
             } else {
                 for (kind, n) in counts {
@@ -65,6 +71,10 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = open(&url).await?;
             analyze::export(&db, &args).await?;
             db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Model(cli::ModelCommand::Validate(args)) => {
+            model::validate(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Model(cli::ModelCommand::Fit(args)) => {

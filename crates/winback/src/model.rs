@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use serde_json::{Map, Value, json};
 use winback_engine::models::{CustomerSummary, ModelKind, fit_sbg_survivors, fit_summary};
 
-use crate::cli::ModelFitArgs;
+use crate::cli::{ModelFitArgs, ModelValidateArgs};
 
 /// A summary file's rows: `id,frequency,recency,T[,monetary_value]` (header names as
 /// `lifetimes` and Fader/Hardie use them are accepted too: `customer_id`, `x`, `t_x`).
@@ -174,6 +174,124 @@ pub fn fit(args: &ModelFitArgs) -> anyhow::Result<()> {
                 customers.len()
             );
         }
+    }
+    Ok(())
+}
+
+/// Reads purchase days per customer from `id,date` CSV or the CDNOW text format.
+fn read_transactions(path: &Path) -> anyhow::Result<Vec<Vec<chrono::NaiveDate>>> {
+    use chrono::NaiveDate;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the file", path.display()))?;
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut out: Vec<Vec<NaiveDate>> = Vec::new();
+    let csv = text.lines().next().is_some_and(|l| l.contains(','));
+    for (idx, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || (csv && idx == 0) {
+            continue;
+        }
+        let cells: Vec<&str> = if csv {
+            line.split(',').map(str::trim).collect()
+        } else {
+            line.split_whitespace().collect()
+        };
+        let (id, day) = if csv {
+            (cells.first().copied(), cells.get(1).copied())
+        } else {
+            (cells.get(1).copied(), cells.get(2).copied())
+        };
+        let (Some(id), Some(day)) = (id, day) else {
+            bail!(
+                "{}:{}: expected a customer id and a date, found '{line}'",
+                path.display(),
+                idx + 1
+            );
+        };
+        let date = ["%Y-%m-%d", "%d.%m.%Y", "%Y%m%d"]
+            .iter()
+            .find_map(|f| NaiveDate::parse_from_str(day, f).ok())
+            .with_context(|| {
+                format!(
+                    "{}:{}: date: '{day}' is not a date (yyyy-mm-dd, dd.mm.yyyy or yyyymmdd)",
+                    path.display(),
+                    idx + 1
+                )
+            })?;
+        let next = index.len();
+        let slot = *index.entry(id.to_owned()).or_insert(next);
+        if slot == out.len() {
+            out.push(Vec::new());
+        }
+        out[slot].push(date);
+    }
+    Ok(out)
+}
+
+pub fn validate(args: &ModelValidateArgs) -> anyhow::Result<()> {
+    let kind = ModelKind::parse(&args.model).with_context(|| {
+        format!(
+            "unknown model '{}': use bgnbd, pareto-nbd or mbgnbd",
+            args.model
+        )
+    })?;
+    let purchases = read_transactions(&args.transactions)?;
+    let v = winback_engine::validation::holdout_validation(
+        &purchases,
+        args.calibration_end,
+        args.holdout_end,
+        kind,
+        7,
+    )
+    .map_err(|e| anyhow::anyhow!("{}: {e}", args.transactions.display()))?;
+    if args.json {
+        let out = json!({
+            "model": kind.as_str(),
+            "params": params_json(&v.params),
+            "loglik": v.loglik,
+            "customers": v.customers,
+            "calibration_weeks": v.calibration_weeks,
+            "expected_holdout_total": v.expected_holdout_total,
+            "actual_holdout_total": v.actual_holdout_total,
+            "weekly": v.weekly.iter().map(|w| json!({"week": w.week, "expected": w.expected_cumulative, "actual": w.actual_cumulative})).collect::<Vec<_>>(),
+            "by_frequency": v.by_frequency.iter().map(|f| json!({"frequency": f.frequency, "and_more": f.and_more, "customers": f.customers, "expected": f.expected_mean, "actual": f.actual_mean})).collect::<Vec<_>>(),
+        });
+        println!("{out}");
+        return Ok(());
+    }
+    println!(
+        "{} on {} customers, log-likelihood {:.2}",
+        kind.as_str(),
+        v.customers,
+        v.loglik
+    );
+    println!(
+        "holdout: {:.0} repeat transactions expected, {} actual",
+        v.expected_holdout_total, v.actual_holdout_total
+    );
+    println!("\n| week | expected cumulative | actual cumulative |\n|---:|---:|---:|");
+    for w in v
+        .weekly
+        .iter()
+        .filter(|w| w.week % 13 == 0 || w.week as usize == v.weekly.len())
+    {
+        println!(
+            "| {} | {:.1} | {} |",
+            w.week, w.expected_cumulative, w.actual_cumulative
+        );
+    }
+    println!(
+        "\n| repeat purchases in calibration | customers | expected in holdout | actual in holdout |\n|---:|---:|---:|---:|"
+    );
+    for f in &v.by_frequency {
+        let label = if f.and_more {
+            format!("{}+", f.frequency)
+        } else {
+            f.frequency.to_string()
+        };
+        println!(
+            "| {label} | {} | {:.3} | {:.3} |",
+            f.customers, f.expected_mean, f.actual_mean
+        );
     }
     Ok(())
 }

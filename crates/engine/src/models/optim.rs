@@ -90,13 +90,14 @@ pub(crate) fn polish(
     if m.value.is_finite() && m.termination.converged() {
         return Some(m);
     }
-    let mut again = minimize(f, &[m.u.clone()], opts)?;
+    let mut again = minimize(f, std::slice::from_ref(&m.u), opts)?;
     again.iterations += m.iterations;
     Some(if again.value <= m.value { again } else { m })
 }
 
 /// The inverse of the Hessian of `f` at `u`, by central differences of the analytic gradient
 /// (`2n` evaluations), symmetrised. `None` unless it is positive definite.
+#[allow(clippy::needless_range_loop)] // matrix code reads best with indices
 pub(crate) fn inverse_hessian(f: &Objective<'_>, u: &[f64]) -> Option<Vec<Vec<f64>>> {
     let n = u.len();
     let h = 1e-4;
@@ -127,6 +128,7 @@ pub(crate) fn inverse_hessian(f: &Objective<'_>, u: &[f64]) -> Option<Vec<Vec<f6
 }
 
 /// Inverse of a symmetric positive definite matrix by Cholesky; `None` if it is not.
+#[allow(clippy::needless_range_loop)] // matrix code reads best with indices
 fn invert_spd(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     let n = a.len();
     let mut l = vec![vec![0.0; n]; n];
@@ -147,8 +149,8 @@ fn invert_spd(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     let mut li = vec![vec![0.0; n]; n];
     for c in 0..n {
         for i in c..n {
-            let s: f64 = (if i == c { 1.0 } else { 0.0 })
-                - (c..i).map(|k| l[i][k] * li[k][c]).sum::<f64>();
+            let s: f64 =
+                (if i == c { 1.0 } else { 0.0 }) - (c..i).map(|k| l[i][k] * li[k][c]).sum::<f64>();
             li[i][c] = s / l[i][i];
         }
     }

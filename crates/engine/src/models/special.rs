@@ -225,7 +225,7 @@ impl OneBcSeries {
             sc += 1.0 / (c + n);
             cn = next;
             if ((n + 1.0) * next * zp <= 1e-17 * (1.0 - z_max) || next == 0.0)
-                && self.coef.len() % 2 == 0
+                && self.coef.len().is_multiple_of(2)
             {
                 break;
             }
@@ -308,8 +308,16 @@ mod tests {
             series.prepare(b, c, z_max);
             for z in [0.0, 0.1 * z_max, 0.5 * z_max, z_max] {
                 let (g, h) = (series.eval(z), one_bc(b, c, z));
-                for (u, v) in [(g.value, h.value), (g.d_b, h.d_b), (g.d_c, h.d_c), (g.d_z, h.d_z)] {
-                    assert!((u - v).abs() <= 1e-13 * v.abs().max(1.0), "{b} {c} {z}: {u} vs {v}");
+                for (u, v) in [
+                    (g.value, h.value),
+                    (g.d_b, h.d_b),
+                    (g.d_c, h.d_c),
+                    (g.d_z, h.d_z),
+                ] {
+                    assert!(
+                        (u - v).abs() <= 1e-13 * v.abs().max(1.0),
+                        "{b} {c} {z}: {u} vs {v}"
+                    );
                 }
             }
         }

@@ -6,18 +6,47 @@ use crate::both_backends;
 use crate::helpers::*;
 
 async fn the_demo_company_is_analysed_stored_and_exported(env: TestEnv) {
-    let out = env.run(&["demo", "--customers", "800", "--seed", "3", "--as-of", "2026-11-24", "--out", "demo", "--no-serve"]);
+    let out = env.run(&[
+        "demo",
+        "--customers",
+        "800",
+        "--seed",
+        "3",
+        "--as-of",
+        "2026-11-24",
+        "--out",
+        "demo",
+        "--no-serve",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(env.stats()["customers"], 800);
 
-    let out = env.run(&["analyze", "--as-of", "2026-11-24", "--truth", "demo/truth.csv", "--json"]);
+    let out = env.run(&[
+        "analyze",
+        "--as-of",
+        "2026-11-24",
+        "--truth",
+        "demo/truth.csv",
+        "--json",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let status = &report["status"];
-    let total: u64 = ["active", "at_risk", "sleeping", "lost"].iter().map(|s| status[*s].as_u64().unwrap()).sum();
+    let total: u64 = ["active", "at_risk", "sleeping", "lost"]
+        .iter()
+        .map(|s| status[*s].as_u64().unwrap())
+        .sum();
     assert_eq!(total, 800);
-    assert!(status["lost"].as_u64().unwrap() > 100, "the demo plants about a quarter lost: {status}");
-    assert!(report["truth_score"].as_str().unwrap().contains("loud_canceller"));
+    assert!(
+        status["lost"].as_u64().unwrap() > 100,
+        "the demo plants about a quarter lost: {status}"
+    );
+    assert!(
+        report["truth_score"]
+            .as_str()
+            .unwrap()
+            .contains("loud_canceller")
+    );
     let loglik = report["loglik"].as_f64().unwrap();
     assert!(loglik.is_finite() && loglik < 0.0);
 
@@ -25,10 +54,18 @@ async fn the_demo_company_is_analysed_stored_and_exported(env: TestEnv) {
     let alerts = report["alerts"].as_u64().unwrap();
     let out = env.run(&["analyze", "--as-of", "2026-11-24", "--json"]);
     let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(again["run_id"].as_i64(), report["run_id"].as_i64().map(|id| id + 1));
+    assert_eq!(
+        again["run_id"].as_i64(),
+        report["run_id"].as_i64().map(|id| id + 1)
+    );
     assert_eq!(again["alerts"].as_u64(), Some(alerts));
     let snapshot = env.snapshot().await;
-    let stored_alerts = snapshot.iter().find(|(t, _)| t == "alerts").unwrap().1.len() as u64;
+    let stored_alerts = snapshot
+        .iter()
+        .find(|(t, _)| t == "alerts")
+        .unwrap()
+        .1
+        .len() as u64;
     assert_eq!(stored_alerts, alerts, "re-running did not duplicate alerts");
 
     let out = env.run(&["export", "customers", "--format", "csv"]);
@@ -45,26 +82,56 @@ async fn the_demo_company_is_analysed_stored_and_exported(env: TestEnv) {
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 800);
-    assert!(rows.iter().all(|r| (0.0..=1.0).contains(&r["p_alive"].as_f64().unwrap())));
+    assert!(
+        rows.iter()
+            .all(|r| (0.0..=1.0).contains(&r["p_alive"].as_f64().unwrap()))
+    );
     let lost = rows.iter().filter(|r| r["status"] == "lost").count() as u64;
     assert_eq!(lost, again["status"]["lost"].as_u64().unwrap());
-    assert!(rows.iter().filter(|r| r["status"] == "lost").all(|r| r["lost_on"].is_string() && r["loss_kind"].is_string()));
+    assert!(
+        rows.iter()
+            .filter(|r| r["status"] == "lost")
+            .all(|r| r["lost_on"].is_string() && r["loss_kind"].is_string())
+    );
 
-    let out = env.run(&["export", "customers", "--format", "xlsx", "--out", "customers.xlsx"]);
+    let out = env.run(&[
+        "export",
+        "customers",
+        "--format",
+        "xlsx",
+        "--out",
+        "customers.xlsx",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(std::fs::read(env.path("customers.xlsx")).unwrap().starts_with(b"PK"));
+    assert!(
+        std::fs::read(env.path("customers.xlsx"))
+            .unwrap()
+            .starts_with(b"PK")
+    );
 }
 both_backends!(the_demo_company_is_analysed_stored_and_exported);
 
 #[tokio::test]
 async fn a_backtest_reports_precision_and_calibration() {
     let env = TestEnv::new(Backend::Sqlite).await;
-    let out = env.run(&["demo", "--customers", "600", "--as-of", "2026-11-24", "--out", "demo", "--no-serve"]);
+    let out = env.run(&[
+        "demo",
+        "--customers",
+        "600",
+        "--as-of",
+        "2026-11-24",
+        "--out",
+        "demo",
+        "--no-serve",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = env.run(&["analyze", "--as-of", "2026-05-28", "--backtest-days", "180"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("backtest as of 2026-05-28, horizon 180 days"), "{text}");
+    assert!(
+        text.contains("backtest as of 2026-05-28, horizon 180 days"),
+        "{text}"
+    );
     assert!(text.contains("P(alive) decile"), "{text}");
 }
 
@@ -73,5 +140,9 @@ async fn analysing_an_empty_database_says_what_to_do() {
     let env = TestEnv::new(Backend::Sqlite).await;
     let out = env.run(&["analyze"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("import customers and orders first"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("import customers and orders first"),
+        "{}",
+        stderr(&out)
+    );
 }

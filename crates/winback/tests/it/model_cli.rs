@@ -129,3 +129,35 @@ fn a_bad_summary_row_is_named_with_file_and_line() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn holdout_validation_of_cdnow_tracks_the_published_week_78_figures() {
+    let out = Command::new(env!("CARGO_BIN_EXE_winback"))
+        .args([
+            "model",
+            "validate",
+            "--transactions",
+            &format!("{DATA}CDNOW_sample.txt"),
+            "--calibration-end",
+            "1997-09-30",
+            "--holdout-end",
+            "1998-06-30",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let last = v["weekly"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["week"], 78);
+    assert_eq!(last["actual"], 4339);
+    assert!(
+        (last["expected"].as_f64().unwrap() - 4166.0).abs() < 5.0,
+        "{last}"
+    );
+    assert_eq!(v["by_frequency"].as_array().unwrap().len(), 8);
+}
