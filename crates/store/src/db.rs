@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -103,7 +104,10 @@ impl Db {
                     // Temporary tables and the sorter of CREATE INDEX spill to files: the
                     // bundled SQLite keeps them in memory by default, which made an import's
                     // memory grow with the file (860 MiB for 10 million orders).
-                    .pragma("temp_store", "file");
+                    .pragma("temp_store", "file")
+                    // Loading every history is one long streaming statement by design:
+                    // only report statements slow enough to be a real problem.
+                    .log_slow_statements(log::LevelFilter::Info, Duration::from_secs(60));
                 let pool = SqlitePoolOptions::new()
                     .max_connections(4)
                     .connect_with(options)
@@ -112,7 +116,9 @@ impl Db {
                 Db::Sqlite(pool)
             }
             Backend::Postgres => {
-                let options = PgConnectOptions::from_str(url.expose()).map_err(connect_error)?;
+                let options = PgConnectOptions::from_str(url.expose())
+                    .map_err(connect_error)?
+                    .log_slow_statements(log::LevelFilter::Info, Duration::from_secs(60));
                 let pool = PgPoolOptions::new()
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(10))
