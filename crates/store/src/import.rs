@@ -640,6 +640,27 @@ struct Fast {
     inserted: u64,
 }
 
+/// One value in PostgreSQL's COPY CSV format.
+fn copy_csv_value(out: &mut String, value: V) {
+    use std::fmt::Write as _;
+    match value {
+        V::Text(Some(text)) => {
+            out.push('"');
+            out.push_str(&text.replace('"', "\"\""));
+            out.push('"');
+        }
+        V::Int(Some(n)) => {
+            let _ = write!(out, "{n}");
+        }
+        V::Bool(b) => out.push(if b { 't' } else { 'f' }),
+        V::Date(Some(d)) => {
+            let _ = write!(out, "{}", d.format("%F"));
+        }
+        V::Instant(Some(t)) => out.push_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+        V::Text(None) | V::Int(None) | V::Date(None) | V::Instant(None) => {}
+    }
+}
+
 enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
@@ -767,7 +788,11 @@ impl Db {
             sqlx::query(sql(create)).execute(&mut *conn).await?;
         });
         // SQLite allows 32766 bound parameters per statement, PostgreSQL 65535.
-        let rows_per_statement = (30_000 / (spec.stage.len() + 1)).min(1000);
+        let rows_per_statement = match self.backend() {
+            Backend::Sqlite => (30_000 / (spec.stage.len() + 1)).min(1000),
+            // COPY has no parameter limit; large batches amortise its round trips.
+            Backend::Postgres => 50_000,
+        };
         Ok(ImportSession {
             tx,
             backend: self.backend(),
@@ -836,6 +861,26 @@ impl ImportSession {
             return Ok(());
         }
         let names: Vec<&str> = self.spec.stage.iter().map(|(name, _)| *name).collect();
+        if let Tx::Postgres(tx) = &mut self.tx {
+            // PostgreSQL's bulk path: COPY the batch in CSV (an unquoted empty field is
+            // NULL, a quoted one an empty string), ten times faster than multi-row INSERTs.
+            let rows = std::mem::replace(&mut self.buffer, Vec::with_capacity(self.rows_per_statement));
+            self.staged += rows.len() as u64;
+            let mut data = String::with_capacity(rows.len() * 128);
+            for (line, values) in rows {
+                data.push_str(&line.to_string());
+                for value in values {
+                    data.push(',');
+                    copy_csv_value(&mut data, value);
+                }
+                data.push('\n');
+            }
+            let statement = format!("copy {STAGE} (line, {}) from stdin (format csv)", names.join(", "));
+            let mut copy = tx.copy_in_raw(&statement).await?;
+            copy.send(data.into_bytes()).await?;
+            copy.finish().await?;
+            return Ok(());
+        }
         let head = format!("insert into {STAGE} (line, {}) ", names.join(", "));
         let rows = std::mem::take(&mut self.buffer);
         self.staged += rows.len() as u64;
@@ -907,6 +952,12 @@ impl ImportSession {
         }
         let spec = self.spec;
         let mut problems = Vec::new();
+        let started = std::time::Instant::now();
+        // Statistics on the staging table let the planner join it by hash instead of
+        // looping over millions of rows (PostgreSQL never analyses temporary tables itself).
+        if self.backend == Backend::Postgres {
+            self.execute(format!("analyze {STAGE}")).await?;
+        }
 
         if self.kind == Kind::Orders && self.options.create_customers {
             self.counts.customers_created = self.create_missing_customers().await?;
@@ -982,6 +1033,7 @@ impl ImportSession {
             .await?,
         );
         problems.sort_by_key(|p| p.line);
+        tracing::info!(seconds = started.elapsed().as_secs_f64(), problems = problems.len(), "references resolved");
         if self.options.skip_invalid && !problems.is_empty() {
             // Drop the rejected rows; a temporary table of their lines keeps this one statement.
             let lines: Vec<String> = problems.iter().map(|p| p.line.to_string()).collect();

@@ -2,6 +2,7 @@
 //! prints parameters, log-likelihood and per-customer scores. The same engine functions
 //! run inside the application on imported data.
 
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -111,6 +112,15 @@ fn params_json(params: &[(&'static str, f64)]) -> Value {
     )
 }
 
+/// A finite number as JSON, `null` otherwise.
+fn json_number(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        "null".to_owned()
+    }
+}
+
 pub fn fit(args: &ModelFitArgs) -> anyhow::Result<()> {
     let kind = ModelKind::parse(&args.model).with_context(|| {
         format!(
@@ -118,60 +128,75 @@ pub fn fit(args: &ModelFitArgs) -> anyhow::Result<()> {
             args.model
         )
     })?;
-    let output = if kind == ModelKind::Sbg {
+    let (head, scores) = if kind == ModelKind::Sbg {
         let survivors = read_survivors(&args.summary)?;
         let fit = fit_sbg_survivors(&survivors)
             .map_err(|e| anyhow::anyhow!("{}: {e}", args.summary.display()))?;
-        json!({
+        let head = json!({
             "model": kind.as_str(),
             "params": params_json(&fit.params.named()),
             "loglik": fit.loglik,
             "converged": fit.converged(),
-        })
+        });
+        (head, None)
     } else {
         let (ids, customers) = read_summary(&args.summary)?;
         let fit = fit_summary(kind, &customers, args.horizon)
             .map_err(|e| anyhow::anyhow!("{}: {e}", args.summary.display()))?;
-        let key = format!("expected_{}", args.horizon);
-        let scores: Vec<Value> = ids
-            .iter()
-            .zip(&fit.customers)
-            .map(|(id, (p_alive, expected))| {
-                let mut row = Map::new();
-                row.insert("id".into(), json!(id));
-                if kind == ModelKind::GammaGamma {
-                    row.insert("expected_spend".into(), json!(expected));
-                } else {
-                    row.insert("p_alive".into(), json!(p_alive));
-                    row.insert(key.clone(), json!(expected));
-                }
-                Value::Object(row)
-            })
-            .collect();
-        json!({
+        let head = json!({
             "model": kind.as_str(),
             "params": params_json(&fit.params),
             "loglik": fit.loglik,
             "converged": fit.converged,
-            "customers": scores,
-        })
+        });
+        (head, Some((ids, fit.customers)))
     };
     if args.json {
-        println!("{output}");
+        // The customers are streamed: a million of them as `serde_json::Value`s would
+        // cost gigabytes for nothing.
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+        let head = head.to_string();
+        match &scores {
+            None => writeln!(out, "{head}")?,
+            Some((ids, scores)) => {
+                write!(out, "{},\"customers\":[", &head[..head.len() - 1])?;
+                let key = serde_json::to_string(&format!("expected_{}", args.horizon))?;
+                for (idx, (id, (p_alive, expected))) in ids.iter().zip(scores).enumerate() {
+                    let sep = if idx == 0 { "" } else { "," };
+                    let id = serde_json::to_string(id)?;
+                    if kind == ModelKind::GammaGamma {
+                        write!(
+                            out,
+                            "{sep}{{\"id\":{id},\"expected_spend\":{}}}",
+                            json_number(*expected)
+                        )?;
+                    } else {
+                        write!(
+                            out,
+                            "{sep}{{\"id\":{id},\"p_alive\":{},{key}:{}}}",
+                            json_number(*p_alive),
+                            json_number(*expected)
+                        )?;
+                    }
+                }
+                writeln!(out, "]}}")?;
+            }
+        }
+        out.flush()?;
     } else {
-        println!("model:    {}", output["model"].as_str().unwrap_or_default());
-        for (name, value) in output["params"].as_object().into_iter().flatten() {
+        println!("model:    {}", head["model"].as_str().unwrap_or_default());
+        for (name, value) in head["params"].as_object().into_iter().flatten() {
             println!("  {name:<8} {:.6}", value.as_f64().unwrap_or(f64::NAN));
         }
         println!(
             "loglik:   {:.4}",
-            output["loglik"].as_f64().unwrap_or(f64::NAN)
+            head["loglik"].as_f64().unwrap_or(f64::NAN)
         );
-        println!("converged: {}", output["converged"]);
-        if let Some(customers) = output["customers"].as_array() {
+        println!("converged: {}", head["converged"]);
+        if let Some((ids, _)) = &scores {
             println!(
                 "{} customers scored (use --json for every customer)",
-                customers.len()
+                ids.len()
             );
         }
     }

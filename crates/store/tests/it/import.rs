@@ -542,3 +542,29 @@ async fn both_backends_have_the_same_tables_and_columns() {
     }
     pg.close().await;
 }
+
+async fn text_with_quotes_separators_and_line_breaks_is_stored_exactly(db: Db) {
+    let tricky = "Zoë \"Z\" Müller, GmbH; Tel\n2. Zeile\\N \u{20ac}";
+    let mut c = CustomerRecord::new("K\"1,");
+    c.name = Some(tricky.into());
+    c.email = Some("z@example.de".into());
+    import(&db, Kind::Customers, &[Record::Customer(c.clone())], ImportOptions::default())
+        .await
+        .unwrap();
+    // A second customer goes through the merging path (the table is not empty any more).
+    let mut d = c.clone();
+    d.external_id = "K2".into();
+    import(&db, Kind::Customers, &[Record::Customer(d)], ImportOptions::default())
+        .await
+        .unwrap();
+    let rows = db.snapshot("customers").await.unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        assert!(row.contains(tricky), "{row:?}");
+    }
+    assert!(rows.iter().any(|r| r.contains("|K\"1,|")), "{rows:?}");
+}
+both_backends!(
+    text_with_quotes_separators_and_line_breaks_is_stored_exactly,
+    super::text_with_quotes_separators_and_line_breaks_is_stored_exactly
+);
