@@ -227,6 +227,16 @@ pub async fn run(url: &DbUrl, args: &DemoArgs) -> anyhow::Result<bool> {
             report.rows_read as f64 / report.seconds.max(1e-9)
         );
     }
+    // Analyse as of the demo's last day, so the pages show statuses and alerts at once.
+    let run = crate::analyze::analyze_and_store(&db, as_of)
+        .await
+        .context("while analysing the demo company")?;
+    let [active, at_risk, sleeping, lost] = run.analysis.status_counts();
+    println!(
+        "analysed as of {as_of}: {active} active, {at_risk} at risk, {sleeping} sleeping, {lost} lost, {} alerts ({:.1} s)",
+        run.analysis.alerts.len(),
+        run.loaded_secs + run.analysed_secs
+    );
     db.close().await;
     Ok(true)
 }
