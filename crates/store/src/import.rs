@@ -640,6 +640,72 @@ struct Fast {
     inserted: u64,
 }
 
+/// A record converted into the staging values of its kind, ready to bind.
+pub struct StagedRow {
+    kind: Kind,
+    line: u64,
+    values: Vec<V>,
+}
+
+/// Converts `record` for staging on `backend`. For SQLite, dates and instants are rendered
+/// here to the text sqlx itself would store (`2024-01-03`, `2024-01-03T09:30:00+00:00`), so
+/// both SQLite paths bind the same text and the writer thread formats nothing.
+pub fn stage_row(backend: Backend, line: u64, record: Record) -> StagedRow {
+    let kind = record.kind();
+    let mut values = Vec::with_capacity(spec(kind).stage.len());
+    stage_values(record, &mut values);
+    if backend == Backend::Sqlite {
+        for value in &mut values {
+            match value {
+                V::Date(Some(d)) => *value = V::Text(Some(sqlite_date(*d))),
+                V::Instant(Some(t)) => *value = V::Text(Some(sqlite_instant(*t))),
+                _ => {}
+            }
+        }
+    }
+    StagedRow { kind, line, values }
+}
+
+fn sqlite_date(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    if !(0..=9999).contains(&d.year()) {
+        return d.format("%F").to_string();
+    }
+    let mut out = String::with_capacity(25);
+    push_padded(&mut out, d.year() as u32, 4);
+    out.push('-');
+    push_padded(&mut out, d.month(), 2);
+    out.push('-');
+    push_padded(&mut out, d.day(), 2);
+    out
+}
+
+/// RFC 3339 in UTC with `+00:00`, as `to_rfc3339_opts(SecondsFormat::AutoSi, false)`
+/// writes it (that is how sqlx stores a `DateTime<Utc>` in SQLite).
+fn sqlite_instant(t: DateTime<Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    if t.nanosecond() != 0 || !(0..=9999).contains(&t.year()) {
+        return t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+    }
+    let mut out = sqlite_date(t.date_naive());
+    out.push('T');
+    push_padded(&mut out, t.hour(), 2);
+    out.push(':');
+    push_padded(&mut out, t.minute(), 2);
+    out.push(':');
+    push_padded(&mut out, t.second(), 2);
+    out.push_str("+00:00");
+    out
+}
+
+fn push_padded(out: &mut String, n: u32, width: usize) {
+    let digits = n.to_string();
+    for _ in digits.len()..width {
+        out.push('0');
+    }
+    out.push_str(&digits);
+}
+
 /// One value in PostgreSQL's COPY CSV format.
 fn copy_csv_value(out: &mut String, value: V) {
     use std::fmt::Write as _;
@@ -656,7 +722,9 @@ fn copy_csv_value(out: &mut String, value: V) {
         V::Date(Some(d)) => {
             let _ = write!(out, "{}", d.format("%F"));
         }
-        V::Instant(Some(t)) => out.push_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+        V::Instant(Some(t)) => {
+            out.push_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        }
         V::Text(None) | V::Int(None) | V::Date(None) | V::Instant(None) => {}
     }
 }
@@ -821,15 +889,18 @@ impl ImportSession {
     /// # Panics
     /// If `record` is not of the session's kind (a programming error).
     pub async fn push(&mut self, line: u64, record: Record) -> Result<()> {
-        assert_eq!(
-            record.kind(),
-            self.kind,
-            "record of the wrong kind pushed into an import"
-        );
-        let mut values = Vec::with_capacity(self.spec.stage.len());
-        stage_values(record, &mut values);
-        debug_assert_eq!(values.len(), self.spec.stage.len());
-        self.buffer.push((line, values));
+        self.push_staged(stage_row(self.backend, line, record)).await
+    }
+
+    /// Stages a row converted by [`stage_row`] (on another thread: the import pipeline
+    /// converts on its parser thread, so that this, the single writer, only binds).
+    ///
+    /// # Panics
+    /// If the row is not of the session's kind (a programming error).
+    pub async fn push_staged(&mut self, row: StagedRow) -> Result<()> {
+        assert_eq!(row.kind, self.kind, "record of the wrong kind pushed into an import");
+        debug_assert_eq!(row.values.len(), self.spec.stage.len());
+        self.buffer.push((row.line, row.values));
         if self.buffer.len() >= self.rows_per_statement {
             self.flush().await?;
         }
@@ -864,7 +935,10 @@ impl ImportSession {
         if let Tx::Postgres(tx) = &mut self.tx {
             // PostgreSQL's bulk path: COPY the batch in CSV (an unquoted empty field is
             // NULL, a quoted one an empty string), ten times faster than multi-row INSERTs.
-            let rows = std::mem::replace(&mut self.buffer, Vec::with_capacity(self.rows_per_statement));
+            let rows = std::mem::replace(
+                &mut self.buffer,
+                Vec::with_capacity(self.rows_per_statement),
+            );
             self.staged += rows.len() as u64;
             let mut data = String::with_capacity(rows.len() * 128);
             for (line, values) in rows {
@@ -875,7 +949,10 @@ impl ImportSession {
                 }
                 data.push('\n');
             }
-            let statement = format!("copy {STAGE} (line, {}) from stdin (format csv)", names.join(", "));
+            let statement = format!(
+                "copy {STAGE} (line, {}) from stdin (format csv)",
+                names.join(", ")
+            );
             let mut copy = tx.copy_in_raw(&statement).await?;
             copy.send(data.into_bytes()).await?;
             copy.finish().await?;
@@ -1033,7 +1110,11 @@ impl ImportSession {
             .await?,
         );
         problems.sort_by_key(|p| p.line);
-        tracing::info!(seconds = started.elapsed().as_secs_f64(), problems = problems.len(), "references resolved");
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            problems = problems.len(),
+            "references resolved"
+        );
         if self.options.skip_invalid && !problems.is_empty() {
             // Drop the rejected rows; a temporary table of their lines keeps this one statement.
             let lines: Vec<String> = problems.iter().map(|p| p.line.to_string()).collect();
@@ -1215,5 +1296,23 @@ impl ImportSession {
             Tx::Postgres(tx) => tx.rollback().await?,
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{SecondsFormat, TimeZone};
+
+    use super::*;
+
+    #[test]
+    fn sqlite_text_of_dates_and_instants_is_what_sqlx_writes() {
+        for (y, mo, d, h, mi, s, nanos) in
+            [(2024, 1, 3, 9, 30, 0, 0), (1999, 12, 31, 23, 59, 59, 0), (2026, 11, 24, 0, 0, 0, 5_000_000)]
+        {
+            let t = Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap() + chrono::Duration::nanoseconds(nanos);
+            assert_eq!(sqlite_instant(t), t.to_rfc3339_opts(SecondsFormat::AutoSi, false));
+            assert_eq!(sqlite_date(t.date_naive()), t.date_naive().format("%F").to_string());
+        }
     }
 }

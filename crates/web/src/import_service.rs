@@ -14,7 +14,8 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 use winback_engine::Kind;
-use winback_formats::{LocalZone, MappingFile, ParsedRow, ReadOptions, Reader, RowError};
+use winback_formats::{LocalZone, MappingFile, ReadOptions, Reader, RowError};
+use winback_store::import::{StagedRow, stage_row};
 use winback_store::{Db, ImportCounts, ImportMeta, ImportOptions};
 
 /// At most this many rejected rows are kept for the report; all are counted (and, with
@@ -87,7 +88,7 @@ pub struct FileReport {
 }
 
 enum Batch {
-    Rows(Vec<ParsedRow>),
+    Rows(Vec<StagedRow>),
     Errors(Vec<RowError>),
 }
 
@@ -134,6 +135,7 @@ pub async fn import_reader(
     // Parse on a thread of its own; hand rows over in batches through a bounded channel so
     // memory stays flat however large the file is.
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<(Batch, u64)>(4);
+    let backend = db.backend();
     let parser = std::thread::spawn(move || {
         let mut reader = reader;
         let mut rows = Vec::with_capacity(BATCH);
@@ -142,7 +144,8 @@ pub async fn import_reader(
         while let Some(item) = reader.next() {
             n_rows += 1;
             match item {
-                Ok(row) => rows.push(row),
+                // Converted here, on the parser's thread: the writer only binds.
+                Ok(row) => rows.push(stage_row(backend, row.line, row.record)),
                 Err(error) => errors.push(error),
             }
             if rows.len() >= BATCH || errors.len() >= BATCH {
@@ -205,10 +208,7 @@ pub async fn import_reader(
                 if rejects.n == 0 || settings.options.skip_invalid {
                     let before = session.rows_staged();
                     for row in rows {
-                        session
-                            .push(row.line, row.record)
-                            .await
-                            .context("while staging rows")?;
+                        session.push_staged(row).await.context("while staging rows")?;
                     }
                     if before / 65_536 != session.rows_staged() / 65_536 {
                         tracing::info!(rows = session.rows_staged(), "staged");
