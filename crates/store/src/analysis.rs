@@ -276,7 +276,8 @@ pub struct LatestStatus {
 impl Db {
     /// Every customer's status in the latest run, in customer order.
     pub async fn latest_customer_statuses(&self) -> Result<Vec<LatestStatus>> {
-        const SQL: &str = "select c.external_id, c.name, s.status, s.loss_kind, s.lost_on, s.likely_cause,
+        const SQL: &str =
+            "select c.external_id, c.name, s.status, s.loss_kind, s.lost_on, s.likely_cause,
                     s.p_alive, s.expected_transactions_52w, s.clv_cents
              from customer_status s join customers c on c.id = s.customer_id
              where s.run_id = (select max(id) from analysis_runs)

@@ -10,11 +10,12 @@
 // Unsafe code is denied everywhere but in `sqlite_fast`, the one FFI hot path.
 #![deny(unsafe_code)]
 
-pub mod customers;
 pub mod analysis;
+pub mod customers;
 mod db;
 pub mod import;
 mod migrate;
+pub mod results;
 mod sessions;
 mod sqlite_fast;
 mod staff;
@@ -22,12 +23,16 @@ pub mod stats;
 pub mod testing;
 mod users;
 
-pub use db::{Backend, Db, DbUrl};
 pub use customers::{CustomerDetail, CustomerQuery, CustomerSummary, Overview};
+pub use db::{Backend, Db, DbUrl};
+pub use import::{ImportCounts, ImportMeta, ImportOptions, ImportSession, RowProblem};
+pub use results::{
+    AlertChange, AlertEvent, AlertQuery, AlertView, CustomerStatus, HistoryPoint, LostMonth,
+    RunInfo, RunSummary, StatusListRow, StatusQuery,
+};
 pub use sessions::{ApiTokenInfo, SessionRecord};
 pub use staff::StaffUser;
 pub use users::User;
-pub use import::{ImportCounts, ImportMeta, ImportOptions, ImportSession, RowProblem};
 
 /// Errors a caller can act on.
 #[derive(Debug, thiserror::Error)]

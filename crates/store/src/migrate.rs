@@ -33,6 +33,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_analysis.sql"),
         postgres: include_str!("../migrations/postgres/0003_analysis.sql"),
     },
+    Migration {
+        version: 4,
+        name: "alert_feedback",
+        sqlite: include_str!("../migrations/sqlite/0004_alert_feedback.sql"),
+        postgres: include_str!("../migrations/postgres/0004_alert_feedback.sql"),
+    },
 ];
 
 const CREATE_LOG: &str = "create table if not exists schema_migrations (
@@ -61,20 +67,29 @@ pub(crate) async fn run(db: &Db) -> Result<()> {
                 if applied.is_some() {
                     continue;
                 }
-                let wrap = |source| Error::Migration { version: migration.version, name: migration.name, source };
-                tx.execute(sqlx::raw_sql(migration.$pick)).await.map_err(wrap)?;
-                sqlx::query("insert into schema_migrations (version, name, applied_at) values ($1, $2, $3)")
-                    .bind(migration.version)
-                    .bind(migration.name)
-                    .bind(chrono::Utc::now().to_rfc3339())
-                    .execute(&mut *tx)
+                let wrap = |source| Error::Migration {
+                    version: migration.version,
+                    name: migration.name,
+                    source,
+                };
+                tx.execute(sqlx::raw_sql(migration.$pick))
                     .await
                     .map_err(wrap)?;
+                sqlx::query(
+                    "insert into schema_migrations (version, name, applied_at) values ($1, $2, $3)",
+                )
+                .bind(migration.version)
+                .bind(migration.name)
+                .bind(chrono::Utc::now().to_rfc3339())
+                .execute(&mut *tx)
+                .await
+                .map_err(wrap)?;
                 tx.commit().await.map_err(wrap)?;
             }
-            let found: Option<i64> = sqlx::query_scalar("select max(version) from schema_migrations")
-                .fetch_one(pool)
-                .await?;
+            let found: Option<i64> =
+                sqlx::query_scalar("select max(version) from schema_migrations")
+                    .fetch_one(pool)
+                    .await?;
             if let Some(found) = found
                 && found > known
             {
@@ -84,7 +99,11 @@ pub(crate) async fn run(db: &Db) -> Result<()> {
     }
     match db {
         Db::Sqlite(pool) => apply!(pool, sqlite, None::<&'static str>),
-        Db::Postgres(pool) => apply!(pool, postgres, Some("select pg_advisory_xact_lock(7261001)")),
+        Db::Postgres(pool) => apply!(
+            pool,
+            postgres,
+            Some("select pg_advisory_xact_lock(7261001)")
+        ),
     }
     Ok(())
 }

@@ -23,10 +23,10 @@ use crate::{AppState, CsrfInBody};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "winback API", description = "Customer recovery (Kundenrückgewinnung): customers, imports, users."),
+    info(title = "winback API", description = "Customer recovery (Kundenrückgewinnung): customers, analysis and alerts, imports, users."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "customers"), (name = "imports"), (name = "users"), (name = "account"))
+    tags((name = "customers"), (name = "analysis"), (name = "imports"), (name = "users"), (name = "account"))
 )]
 struct ApiDoc;
 
@@ -51,6 +51,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_customer))
         .routes(routes!(post_import))
         .routes(routes!(list_users, post_user))
+        .routes(routes!(analysis_latest))
+        .routes(routes!(analysis_lost_by_month))
+        .routes(routes!(analysis_run))
+        .routes(routes!(customer_history))
+        .routes(routes!(list_alerts))
+        .routes(routes!(post_alert_state))
         .fallback(|| async { Error::NotFound })
 }
 
@@ -142,6 +148,9 @@ pub struct ListParams {
     pub after: Option<i64>,
     /// 1 to 500, default 50.
     pub limit: Option<u32>,
+    /// `active`, `at_risk`, `sleeping`, `lost` or `all`: the customers of the latest
+    /// analysis with that status, each with its `analysis` result (`q` is ignored then).
+    pub status: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -155,6 +164,9 @@ pub struct CustomerJson {
     /// `b2b` or `b2c`.
     pub party: Option<String>,
     pub account_owner: Option<String>,
+    /// The latest analysis' result (only when listing by `status`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<CustomerStatusJson>,
 }
 
 impl From<winback_store::CustomerSummary> for CustomerJson {
@@ -168,6 +180,7 @@ impl From<winback_store::CustomerSummary> for CustomerJson {
             segment: c.segment,
             party: c.party,
             account_owner: c.account_owner,
+            analysis: None,
         }
     }
 }
@@ -188,6 +201,43 @@ async fn list_customers(
     Query(params): Query<ListParams>,
 ) -> Result<Json<CustomerPage>> {
     let limit = params.limit.unwrap_or(50).clamp(1, 500);
+    if let Some(status) = params.status {
+        let status = match status.as_str() {
+            "all" => None,
+            s if winback_store::results::STATUSES.contains(&s) => Some(status),
+            _ => {
+                return Err(Error::BadRequest(
+                    "status: one of active, at_risk, sleeping, lost, all".into(),
+                ));
+            }
+        };
+        let mut rows = state
+            .db
+            .customers_by_status(&winback_store::StatusQuery {
+                owner: owner_filter(&viewer.user),
+                status,
+                after_id: params.after,
+                limit: limit + 1,
+            })
+            .await?;
+        let next_after = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| r.customer.id)
+        } else {
+            None
+        };
+        return Ok(Json(CustomerPage {
+            items: rows
+                .into_iter()
+                .map(|r| {
+                    let mut c: CustomerJson = r.customer.into();
+                    c.analysis = Some(r.status.into());
+                    c
+                })
+                .collect(),
+            next_after,
+        }));
+    }
     let mut items = state
         .db
         .list_customers(&CustomerQuery {
@@ -545,4 +595,346 @@ fn require(viewer: &Viewer, permission: Permission) -> Result<()> {
     } else {
         Err(Error::Forbidden)
     }
+}
+
+// ---------------------------------------------------------------- analysis (step 1)
+
+#[derive(Serialize, ToSchema)]
+pub struct RunJson {
+    pub id: i64,
+    pub as_of: NaiveDate,
+    /// The repeat-buying model, e.g. `bg_nbd`.
+    pub model: String,
+    /// The fitted parameters by name.
+    #[schema(value_type = Object)]
+    pub params: serde_json::Value,
+    pub loglik: Option<f64>,
+    pub n_customers: i64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+}
+
+impl From<&winback_store::RunInfo> for RunJson {
+    fn from(r: &winback_store::RunInfo) -> Self {
+        RunJson {
+            id: r.id,
+            as_of: r.as_of,
+            model: r.model.clone(),
+            params: serde_json::from_str(&r.params).unwrap_or(serde_json::Value::Null),
+            loglik: r.loglik,
+            n_customers: r.n_customers,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AnalysisJson {
+    pub run: RunJson,
+    /// Customers in the run (a sales user's own only).
+    pub customers: i64,
+    /// Customers per status: `active`, `at_risk`, `sleeping`, `lost`.
+    #[schema(value_type = Object)]
+    pub status: serde_json::Map<String, serde_json::Value>,
+    /// Lost customers per kind of loss.
+    #[schema(value_type = Object)]
+    pub loss_kinds: serde_json::Map<String, serde_json::Value>,
+    /// Revenue (orders not cancelled) of the at-risk customers in the 12 months up to `as_of`.
+    pub at_risk_revenue_12m_cents: i64,
+    /// The at-risk customers' summed CLV.
+    pub at_risk_clv_cents: i64,
+    pub alerts_new: i64,
+}
+
+/// The latest analysis run: statuses, kinds of loss, revenue at risk and the fitted model
+/// (a sales user's own customers only). 404 before the first analysis.
+#[utoipa::path(get, path = "/analysis/latest", tag = "analysis",
+    responses((status = 200, body = AnalysisJson), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn analysis_latest(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+) -> Result<Json<AnalysisJson>> {
+    let s = state
+        .db
+        .run_summary(owner_filter(&viewer.user).as_deref())
+        .await?
+        .ok_or(Error::NotFound)?;
+    let map = |v: &[(String, i64)]| {
+        v.iter()
+            .map(|(k, n)| (k.clone(), serde_json::json!(n)))
+            .collect()
+    };
+    Ok(Json(AnalysisJson {
+        run: (&s.run).into(),
+        customers: s.customers,
+        status: map(&s.status_counts),
+        loss_kinds: map(&s.loss_kinds),
+        at_risk_revenue_12m_cents: s.at_risk_revenue_12m_cents,
+        at_risk_clv_cents: s.at_risk_clv_cents,
+        alerts_new: s.alerts_new,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LostMonthJson {
+    /// `yyyy-mm` of the day of loss.
+    pub month: String,
+    pub loss_kind: String,
+    pub customers: i64,
+}
+
+/// Lost customers of the latest run by month of the loss and kind of loss.
+#[utoipa::path(get, path = "/analysis/lost-by-month", tag = "analysis",
+    responses((status = 200, body = Vec<LostMonthJson>), (status = 401, body = ErrorBody)))]
+async fn analysis_lost_by_month(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+) -> Result<Json<Vec<LostMonthJson>>> {
+    let rows = state
+        .db
+        .lost_by_month(owner_filter(&viewer.user).as_deref())
+        .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|m| LostMonthJson {
+                month: m.month,
+                loss_kind: m.loss_kind,
+                customers: m.customers,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RunStarted {
+    pub run_id: i64,
+}
+
+/// Runs the analysis as of today and stores it (admins and managers).
+#[utoipa::path(post, path = "/analysis/run", tag = "analysis",
+    responses((status = 200, body = RunStarted), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn analysis_run(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+) -> Result<Json<RunStarted>> {
+    require(&viewer, Permission::RunAnalysis)?;
+    match crate::analysis_pages::run_now(&state, &viewer).await {
+        Ok(run_id) => Ok(Json(RunStarted { run_id })),
+        Err(crate::analysis_pages::RunError::Unavailable) => Err(Error::BadRequest(
+            "this server cannot run an analysis itself: run `winback analyze`".into(),
+        )),
+        Err(crate::analysis_pages::RunError::Failed(e)) => {
+            Err(Error::BadRequest(format!("the analysis failed: {e}")))
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CustomerStatusJson {
+    /// `active`, `at_risk`, `sleeping` or `lost`.
+    pub status: String,
+    pub loss_kind: Option<String>,
+    pub lost_on: Option<NaiveDate>,
+    pub likely_cause: Option<String>,
+    pub p_alive: f64,
+    pub expected_transactions_52w: f64,
+    pub clv_cents: i64,
+    pub bargain_hunter: bool,
+    /// Machine-readable evidence: an array of `{"kind": ..., ...}`.
+    #[schema(value_type = Vec<Object>)]
+    pub evidence: serde_json::Value,
+}
+
+impl From<winback_store::CustomerStatus> for CustomerStatusJson {
+    fn from(s: winback_store::CustomerStatus) -> Self {
+        CustomerStatusJson {
+            evidence: serde_json::from_str(&s.evidence).unwrap_or(serde_json::Value::Null),
+            status: s.status,
+            loss_kind: s.loss_kind,
+            lost_on: s.lost_on,
+            likely_cause: s.likely_cause,
+            p_alive: s.p_alive,
+            expected_transactions_52w: s.expected_transactions_52w,
+            clv_cents: s.clv_cents,
+            bargain_hunter: s.bargain_hunter,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HistoryPointJson {
+    pub run_id: i64,
+    pub as_of: NaiveDate,
+    #[serde(flatten)]
+    pub status: CustomerStatusJson,
+}
+
+/// One customer's status and P(alive) in every analysis run, oldest first. Another
+/// owner's customer is 404 for a sales user.
+#[utoipa::path(get, path = "/customers/{id}/history", tag = "analysis", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<HistoryPointJson>), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn customer_history(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<HistoryPointJson>>> {
+    let points = state
+        .db
+        .customer_history(id, owner_filter(&viewer.user).as_deref())
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(Json(
+        points
+            .into_iter()
+            .map(|p| HistoryPointJson {
+                run_id: p.run_id,
+                as_of: p.as_of,
+                status: p.status.into(),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AlertEventJson {
+    pub from_state: String,
+    pub to_state: String,
+    pub changed_at: DateTime<Utc>,
+    pub changed_by: String,
+    pub note: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AlertJson {
+    pub id: i64,
+    pub customer: CustomerJson,
+    /// `falling_frequency`, `falling_basket`, `unresolved_complaint`, ...
+    pub signal: String,
+    pub raised_on: NaiveDate,
+    #[schema(value_type = Vec<Object>)]
+    pub evidence: serde_json::Value,
+    /// `new`, `acknowledged`, `action_taken` or `false_alarm`.
+    pub state: String,
+    pub state_changed_at: Option<DateTime<Utc>>,
+    pub state_changed_by: Option<String>,
+    pub note: Option<String>,
+    /// The feedback history (only in the answer to a state change).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<AlertEventJson>>,
+}
+
+impl From<winback_store::AlertView> for AlertJson {
+    fn from(a: winback_store::AlertView) -> Self {
+        AlertJson {
+            id: a.id,
+            customer: a.customer.into(),
+            signal: a.signal,
+            raised_on: a.raised_on,
+            evidence: serde_json::from_str(&a.evidence).unwrap_or(serde_json::Value::Null),
+            state: a.state,
+            state_changed_at: a.state_changed_at,
+            state_changed_by: a.state_changed_by,
+            note: a.note,
+            history: None,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AlertParams {
+    /// `new`, `acknowledged`, `action_taken` or `false_alarm`; all when left out.
+    pub state: Option<String>,
+    /// Return alerts older than this id (the `next_before` of the previous page).
+    pub before: Option<i64>,
+    /// 1 to 500, default 50.
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AlertPage {
+    pub items: Vec<AlertJson>,
+    pub next_before: Option<i64>,
+}
+
+/// Early-warning alerts, newest first (a sales user: those of their own customers).
+#[utoipa::path(get, path = "/alerts", tag = "analysis", params(AlertParams),
+    responses((status = 200, body = AlertPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn list_alerts(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+    Query(params): Query<AlertParams>,
+) -> Result<Json<AlertPage>> {
+    if let Some(s) = &params.state
+        && !winback_store::results::ALERT_STATES.contains(&s.as_str())
+    {
+        return Err(Error::BadRequest(
+            "state: one of new, acknowledged, action_taken, false_alarm".into(),
+        ));
+    }
+    let limit = params.limit.unwrap_or(50).clamp(1, 500);
+    let mut items = state
+        .db
+        .alerts(&winback_store::AlertQuery {
+            owner: owner_filter(&viewer.user),
+            state: params.state,
+            customer_id: None,
+            before_id: params.before,
+            limit: limit + 1,
+        })
+        .await?;
+    let next_before = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|a| a.id)
+    } else {
+        None
+    };
+    Ok(Json(AlertPage {
+        items: items.into_iter().map(Into::into).collect(),
+        next_before,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AlertStateChange {
+    /// `new`, `acknowledged`, `action_taken` or `false_alarm`.
+    pub state: String,
+    pub note: Option<String>,
+}
+
+/// Gives feedback on an alert: its new state and an optional note; the change is kept in
+/// the alert's history. Analysts may not; another owner's alert is 404 for a sales user.
+#[utoipa::path(post, path = "/alerts/{id}/state", tag = "analysis", params(("id" = i64, Path)),
+    request_body = AlertStateChange,
+    responses((status = 200, body = AlertJson), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn post_alert_state(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+    Path(id): Path<i64>,
+    Json(change): Json<AlertStateChange>,
+) -> Result<Json<AlertJson>> {
+    let alert = crate::analysis_pages::change_alert(
+        &state,
+        &viewer,
+        id,
+        &change.state,
+        change.note.as_deref(),
+    )
+    .await?;
+    let history = state.db.alert_events(id).await?;
+    let mut json: AlertJson = alert.into();
+    json.history = Some(
+        history
+            .into_iter()
+            .map(|e| AlertEventJson {
+                from_state: e.from_state,
+                to_state: e.to_state,
+                changed_at: e.changed_at,
+                changed_by: e.changed_by,
+                note: e.note,
+            })
+            .collect(),
+    );
+    Ok(Json(json))
 }

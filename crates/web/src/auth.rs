@@ -190,6 +190,10 @@ pub enum Permission {
     Import,
     /// Manage users.
     ManageUsers,
+    /// Give feedback on alerts (sales: of their own customers only).
+    WorkAlerts,
+    /// Start an analysis run.
+    RunAnalysis,
 }
 
 pub fn allowed(role: Role, permission: Permission) -> bool {
@@ -197,6 +201,8 @@ pub fn allowed(role: Role, permission: Permission) -> bool {
         Permission::ReadCustomers => true,
         Permission::Import => matches!(role, Role::Admin | Role::Manager),
         Permission::ManageUsers => role == Role::Admin,
+        Permission::WorkAlerts => role != Role::Analyst,
+        Permission::RunAnalysis => matches!(role, Role::Admin | Role::Manager),
     }
 }
 

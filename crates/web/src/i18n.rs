@@ -186,6 +186,40 @@ impl Tr {
         at.borrow().map(|a| self.datetime(a)).unwrap_or_default()
     }
 
+    /// A decimal number with `places` digits after the separator: `1.234,5` / `1,234.5`.
+    pub fn dec(&self, value: impl Borrow<f64>, places: usize) -> String {
+        let value = *value.borrow();
+        if !value.is_finite() {
+            return String::new();
+        }
+        let text = format!("{:.*}", places, value.abs());
+        let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+        let units: i64 = int.parse().unwrap_or(0);
+        let sign = if value < 0.0 && text.chars().any(|c| c != '0' && c != '.') {
+            "-"
+        } else {
+            ""
+        };
+        let units = group(units, self.thousands());
+        if frac.is_empty() {
+            return format!("{sign}{units}");
+        }
+        let point = match self.lang {
+            Lang::De => ',',
+            Lang::En => '.',
+        };
+        format!("{sign}{units}{point}{frac}")
+    }
+
+    /// A probability as a whole percentage: `12 %` / `12%`.
+    pub fn pct(&self, p: impl Borrow<f64>) -> String {
+        let value = self.dec(*p.borrow() * 100.0, 0);
+        match self.lang {
+            Lang::De => format!("{value}\u{a0}%"),
+            Lang::En => format!("{value}%"),
+        }
+    }
+
     fn thousands(&self) -> char {
         match self.lang {
             Lang::De => '.',
@@ -209,6 +243,11 @@ macro_rules! count {
         impl Count for &$t {
             fn as_i64(&self) -> i64 {
                 i64::try_from(**self).unwrap_or(i64::MAX)
+            }
+        }
+        impl Count for &&$t {
+            fn as_i64(&self) -> i64 {
+                i64::try_from(***self).unwrap_or(i64::MAX)
             }
         }
     )*};

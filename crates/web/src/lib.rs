@@ -11,10 +11,12 @@
 //! anything from another origin (strict CSP `script-src 'self'`).
 #![forbid(unsafe_code)]
 
+mod analysis_pages;
 pub mod api;
 mod assets;
 pub mod auth;
 pub mod error;
+pub mod evidence;
 pub mod i18n;
 pub mod import_service;
 mod pages;
@@ -38,6 +40,41 @@ use crate::auth::{
 use crate::error::{Error, ErrorMark};
 use crate::i18n::{Lang, Tr};
 
+/// What an analysis run returns: the stored run's id.
+pub type AnalysisFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<i64>> + Send>>;
+
+/// Runs and stores an analysis as of a date (the binary passes `analyze_and_store`; this
+/// crate cannot depend on the binary). One run at a time: the "run analysis now" button and
+/// the server's schedule share the lock.
+#[derive(Clone)]
+pub struct Analyzer {
+    run: Arc<dyn Fn(chrono::NaiveDate) -> AnalysisFuture + Send + Sync>,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Analyzer {
+    pub fn new(run: impl Fn(chrono::NaiveDate) -> AnalysisFuture + Send + Sync + 'static) -> Self {
+        Analyzer {
+            run: Arc::new(run),
+            lock: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    /// Runs the analysis as of `as_of` (waits for a run already under way) and returns the
+    /// stored run's id.
+    pub async fn run(&self, as_of: chrono::NaiveDate) -> anyhow::Result<i64> {
+        let _guard = self.lock.lock().await;
+        (self.run)(as_of).await
+    }
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Analyzer")
+    }
+}
+
 /// Process settings of the web server.
 #[derive(Debug, Clone)]
 pub struct WebConfig {
@@ -45,6 +82,9 @@ pub struct WebConfig {
     pub max_upload_bytes: usize,
     /// Where uploads wait between "check" and "import".
     pub upload_dir: PathBuf,
+    /// Runs an analysis on demand ("run analysis now", `POST /api/v1/analysis/run`);
+    /// without one, those answer that the server cannot analyse by itself.
+    pub analyzer: Option<Analyzer>,
 }
 
 impl Default for WebConfig {
@@ -53,6 +93,7 @@ impl Default for WebConfig {
             max_upload_bytes: 2 << 30,
             upload_dir: std::env::temp_dir()
                 .join(format!("winback-uploads-{}", std::process::id())),
+            analyzer: None,
         }
     }
 }

@@ -28,7 +28,13 @@ pub fn router(config: &WebConfig) -> Router<AppState> {
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/", get(overview))
-        .route("/lost", get(|v, l| empty(v, l, "lost")))
+        .route("/lost", get(crate::analysis_pages::lost))
+        .route("/alerts", get(crate::analysis_pages::alerts))
+        .route(
+            "/alerts/{id}/state",
+            post(crate::analysis_pages::alert_state),
+        )
+        .route("/analysis/run", post(crate::analysis_pages::run_analysis))
         .route("/causes", get(|v, l| empty(v, l, "causes")))
         .route("/scoring", get(|v, l| empty(v, l, "scoring")))
         .route("/campaigns", get(|v, l| empty(v, l, "campaigns")))
@@ -76,7 +82,7 @@ pub struct Page {
 }
 
 impl Page {
-    fn new(viewer: &Viewer, lang: Lang, nav: &'static str) -> Page {
+    pub(crate) fn new(viewer: &Viewer, lang: Lang, nav: &'static str) -> Page {
         let tr = Tr::new(lang);
         let role = tr.t(role_key(viewer.user.role));
         Page {
@@ -97,6 +103,7 @@ impl Page {
         match self.nav {
             "overview" | "" => "",
             "lost" => "lost",
+            "alerts" => "alerts",
             "causes" => "causes",
             "scoring" => "scoring",
             "campaigns" => "campaigns",
@@ -128,13 +135,13 @@ pub fn role_key(role: Role) -> &'static str {
     }
 }
 
-fn render(template: &impl Template) -> Result<Response> {
+pub(crate) fn render(template: &impl Template) -> Result<Response> {
     Ok(Html(template.render()?).into_response())
 }
 
 /// JSON for a `<script type="application/json">` block: `<`, `>` and `&` escaped so the
 /// text can never close the element, whatever the data holds.
-fn script_json(value: &serde_json::Value) -> String {
+pub(crate) fn script_json(value: &serde_json::Value) -> String {
     value
         .to_string()
         .replace('<', "\\u003c")
@@ -298,6 +305,7 @@ struct OverviewTemplate {
     page: Page,
     overview: Overview,
     chart_json: String,
+    a: crate::analysis_pages::OverviewAnalysis,
 }
 
 async fn overview(
@@ -305,9 +313,19 @@ async fn overview(
     Signed(viewer): Signed,
     Extension(RequestLang(lang)): Extension<RequestLang>,
 ) -> Result<Response> {
+    overview_page(&state, &viewer, lang, None).await
+}
+
+/// The overview, with a message after "run analysis now".
+pub(crate) async fn overview_page(
+    state: &AppState,
+    viewer: &Viewer,
+    lang: Lang,
+    message: Option<String>,
+) -> Result<Response> {
     let owner = owner_filter(&viewer.user);
     let overview = state.db.overview(owner.as_deref()).await?;
-    let page = Page::new(&viewer, lang, "overview");
+    let page = Page::new(viewer, lang, "overview");
     let chart = serde_json::json!({
         "locale": lang.code(),
         "labels": overview.months.iter().map(|m| m.month.clone()).collect::<Vec<_>>(),
@@ -318,10 +336,19 @@ async fn overview(
              "values": overview.months.iter().map(|m| m.orders).collect::<Vec<_>>()},
         ],
     });
+    let a = crate::analysis_pages::overview_analysis(
+        state,
+        viewer,
+        &page.tr,
+        overview.customers,
+        message,
+    )
+    .await?;
     render(&OverviewTemplate {
         page,
         overview,
         chart_json: script_json(&chart),
+        a,
     })
 }
 
@@ -406,7 +433,7 @@ async fn customers(
     })
 }
 
-fn percent_encode(s: &str) -> String {
+pub(crate) fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -433,6 +460,7 @@ struct CustomerTemplate {
     more_orders: Option<String>,
     timeline: Vec<TimelineEntry>,
     referrals: Vec<(i64, String)>,
+    analysis: Option<crate::analysis_pages::CustomerAnalysis>,
 }
 
 fn day_start(date: NaiveDate) -> DateTime<Utc> {
@@ -569,6 +597,7 @@ async fn customer(
         })
         .collect();
     let timeline = timeline(&tr, &c);
+    let analysis = crate::analysis_pages::customer_analysis(&state, &viewer, lang, id).await?;
     render(&CustomerTemplate {
         page,
         c,
@@ -576,6 +605,7 @@ async fn customer(
         more_orders,
         timeline,
         referrals,
+        analysis,
     })
 }
 

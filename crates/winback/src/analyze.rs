@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
-use winback_engine::analysis::{self, Analysis, Evidence, Settings};
+use winback_engine::analysis::{self, Analysis, Settings};
 use winback_engine::demo::{Cause, LossKind, Truth, TruthStatus};
 use winback_formats::export::{Cell, TableFormat, write_table};
 use winback_store::Db;
@@ -17,63 +17,9 @@ use winback_store::analysis::{AlertRow, RunMeta, StatusRow};
 
 use crate::cli::{AnalyzeArgs, ExportArgs, ExportFormat};
 
-/// Evidence as JSON for storage and the API; the web layer renders it per language.
-pub fn evidence_json(evidence: &[Evidence]) -> Value {
-    let date = |d: &NaiveDate| d.format("%Y-%m-%d").to_string();
-    Value::Array(
-        evidence
-            .iter()
-            .map(|e| match e {
-                Evidence::DaysSilent { days, usual_gap_days, last_purchase_on } => json!({
-                    "kind": "days_silent", "days": days, "usual_gap_days": usual_gap_days,
-                    "last_purchase_on": date(last_purchase_on)}),
-                Evidence::NoPurchase { customer_since } => {
-                    json!({"kind": "no_purchase", "customer_since": customer_since.as_ref().map(date)})
-                }
-                Evidence::PAlive { value } => json!({"kind": "p_alive", "value": value}),
-                Evidence::PAliveDrop { from, to, since } => {
-                    json!({"kind": "p_alive_drop", "from": from, "to": to, "since": date(since)})
-                }
-                Evidence::EarlierPause { days, ended_on } => {
-                    json!({"kind": "earlier_pause", "days": days, "ended_on": date(ended_on)})
-                }
-                Evidence::Complaint { opened_on, satisfied, resolved_on } => json!({
-                    "kind": "complaint", "opened_on": date(opened_on), "satisfied": satisfied.as_str(),
-                    "resolved_on": resolved_on.as_ref().map(date)}),
-                Evidence::SlowResponse { opened_on, hours } => {
-                    json!({"kind": "slow_response", "opened_on": date(opened_on), "hours": hours})
-                }
-                Evidence::LateDeliveries { count, avg_days_late, last_on } => json!({
-                    "kind": "late_deliveries", "count": count, "avg_days_late": avg_days_late,
-                    "last_on": date(last_on)}),
-                Evidence::CancelledOrders { count, last_on } => {
-                    json!({"kind": "cancelled_orders", "count": count, "last_on": date(last_on)})
-                }
-                Evidence::ContractCancelled { received_on, effective_on, reason } => json!({
-                    "kind": "contract_cancelled", "received_on": date(received_on),
-                    "effective_on": effective_on.as_ref().map(date), "reason": reason}),
-                Evidence::ContractNotRenewed { ended_on } => {
-                    json!({"kind": "contract_not_renewed", "ended_on": date(ended_on)})
-                }
-                Evidence::ContractEnding { ends_on, days_left } => {
-                    json!({"kind": "contract_ending", "ends_on": date(ends_on), "days_left": days_left})
-                }
-                Evidence::FrequencyDrop { from, to } => json!({"kind": "frequency_drop", "from": from, "to": to}),
-                Evidence::BasketDrop { from, to } => {
-                    json!({"kind": "basket_drop", "from": from.to_string(), "to": to.to_string()})
-                }
-                Evidence::DelistedFavourite { sku, delisted_on, times_bought } => json!({
-                    "kind": "delisted_favourite", "sku": sku, "delisted_on": date(delisted_on),
-                    "times_bought": times_bought}),
-                Evidence::PriceIncrease { sku, pct, from, to, first_paid_on } => json!({
-                    "kind": "price_increase", "sku": sku, "pct": pct, "from": from.to_string(),
-                    "to": to.to_string(), "first_paid_on": date(first_paid_on)}),
-                Evidence::Discounts { share, orders } => json!({"kind": "discounts", "share": share, "orders": orders}),
-                other => json!({"kind": "other", "text": format!("{other:?}")}),
-            })
-            .collect(),
-    )
-}
+/// Evidence as JSON for storage and the API; `winback-web` keeps the shape next to its
+/// per-language rendering.
+pub use winback_web::evidence::evidence_json;
 
 /// Reads a demo truth file (`winback demo` writes `truth.csv`).
 fn read_truth(path: &Path) -> anyhow::Result<Vec<Truth>> {

@@ -97,6 +97,16 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, env = "WINBACK_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Run the analysis (as `winback analyze` does) every HOURS inside the server; 0 turns
+    /// the schedule off. The first run starts at once when no analysis exists yet or the
+    /// latest is older than HOURS.
+    #[arg(
+        long,
+        value_name = "HOURS",
+        env = "WINBACK_ANALYZE_EVERY",
+        default_value_t = 24
+    )]
+    pub analyze_every: u64,
 }
 
 #[derive(Debug, Subcommand)]

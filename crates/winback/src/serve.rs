@@ -6,8 +6,8 @@ use std::io::BufRead;
 use anyhow::Context;
 use winback_engine::Role;
 use winback_store::Db;
-use winback_web::WebConfig;
 use winback_web::auth::{hash_password, random_password};
+use winback_web::{Analyzer, WebConfig};
 
 use crate::cli::UserAddArgs;
 
@@ -36,9 +36,62 @@ pub async fn ensure_admin(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Serves until Ctrl-C.
-pub async fn serve(db: Db, listen: &str) -> anyhow::Result<()> {
-    let server = winback_web::spawn(db.clone(), listen, WebConfig::default())
+/// The server's analysis: `analyze_and_store`, the same code path as `winback analyze`.
+pub fn analyzer(db: &Db) -> Analyzer {
+    let db = db.clone();
+    Analyzer::new(move |as_of| {
+        let db = db.clone();
+        Box::pin(async move { Ok(crate::analyze::analyze_and_store(&db, as_of).await?.run_id) })
+    })
+}
+
+/// Runs the analysis every `every` inside the server: at once when there is no run yet or
+/// the latest finished longer than `every` ago, then `every` after the latest run. Errors
+/// are logged and retried after at most an hour; they never stop the server.
+pub async fn schedule(db: Db, analyzer: Analyzer, every: std::time::Duration) {
+    let retry = every.min(std::time::Duration::from_secs(3600));
+    loop {
+        let due_in = match db.latest_run().await {
+            Ok(Some(run)) => {
+                let age = (chrono::Utc::now() - run.finished_at)
+                    .to_std()
+                    .unwrap_or_default();
+                every.saturating_sub(age)
+            }
+            Ok(None) => std::time::Duration::ZERO,
+            Err(error) => {
+                tracing::warn!(error = %error, "cannot read the latest analysis run");
+                retry
+            }
+        };
+        if !due_in.is_zero() {
+            tokio::time::sleep(due_in).await;
+            continue;
+        }
+        let as_of = chrono::Local::now().date_naive();
+        tracing::info!(%as_of, "scheduled analysis started");
+        match analyzer.run(as_of).await {
+            Ok(run_id) => tracing::info!(run_id, "scheduled analysis stored"),
+            Err(error) => {
+                tracing::warn!(error = format!("{error:#}"), "scheduled analysis failed");
+                tokio::time::sleep(retry).await;
+            }
+        }
+    }
+}
+
+/// Serves until Ctrl-C; analyses every `analyze_every_hours` (0: never) in the background.
+pub async fn serve(db: Db, listen: &str, analyze_every_hours: u64) -> anyhow::Result<()> {
+    let analyzer = analyzer(&db);
+    let config = WebConfig {
+        analyzer: Some(analyzer.clone()),
+        ..WebConfig::default()
+    };
+    let schedule = (analyze_every_hours > 0).then(|| {
+        let every = std::time::Duration::from_secs(analyze_every_hours * 3600);
+        tokio::spawn(schedule(db.clone(), analyzer, every))
+    });
+    let server = winback_web::spawn(db.clone(), listen, config)
         .await
         .with_context(|| {
             format!(
@@ -52,6 +105,9 @@ pub async fn serve(db: Db, listen: &str) -> anyhow::Result<()> {
     tokio::select! {
         result = server.handle => { result.context("the web server stopped")?.context("the web server failed")?; }
         _ = tokio::signal::ctrl_c() => { println!("stopping"); }
+    }
+    if let Some(task) = schedule {
+        task.abort();
     }
     db.close().await;
     Ok(())

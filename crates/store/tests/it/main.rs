@@ -1,6 +1,7 @@
 //! Storage and import-commit tests, each run against SQLite and PostgreSQL.
 
 mod import;
+mod results;
 mod web;
 
 /// Declares a test that runs once per backend: `test_name::sqlite` and `test_name::postgres`.

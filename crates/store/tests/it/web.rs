@@ -6,7 +6,7 @@ use winback_store::{CustomerQuery, Db, ImportMeta, ImportOptions};
 
 use crate::both_backends;
 
-async fn import(db: &Db, kind: Kind, rows: Vec<Record>) {
+pub(crate) async fn import(db: &Db, kind: Kind, rows: Vec<Record>) {
     let mut session = db
         .begin_import(kind, ImportOptions::default())
         .await
@@ -26,7 +26,7 @@ async fn import(db: &Db, kind: Kind, rows: Vec<Record>) {
     session.commit(meta).await.expect("commit");
 }
 
-fn customer(id: &str, name: &str, owner: Option<&str>) -> Record {
+pub(crate) fn customer(id: &str, name: &str, owner: Option<&str>) -> Record {
     let mut c = CustomerRecord::new(id);
     c.name = Some(name.into());
     c.email = Some(format!("{}@example.de", id.to_lowercase()));
@@ -34,7 +34,7 @@ fn customer(id: &str, name: &str, owner: Option<&str>) -> Record {
     Record::Customer(c)
 }
 
-fn order(id: &str, customer: &str, month: u32, cents: i64, cancelled: bool) -> Record {
+pub(crate) fn order(id: &str, customer: &str, month: u32, cents: i64, cancelled: bool) -> Record {
     Record::Order(OrderRecord {
         external_id: id.into(),
         customer: CustomerRef::ExternalId(customer.into()),
@@ -54,7 +54,7 @@ fn order(id: &str, customer: &str, month: u32, cents: i64, cancelled: bool) -> R
     })
 }
 
-async fn seed(db: &Db) {
+pub(crate) async fn seed(db: &Db) {
     import(
         db,
         Kind::Customers,

@@ -89,6 +89,9 @@ async fn a_manager_signs_in_switches_language_imports_a_bad_file_and_sees_every_
     });
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.seed().await;
+    crate::helpers::store_analysis(&app.db, crate::helpers::demo_as_of())
+        .await
+        .unwrap();
     let driver = start_driver();
     let profile = tempfile::tempdir().unwrap();
     let mut capabilities = serde_json::Map::new();
@@ -196,7 +199,8 @@ async fn a_manager_signs_in_switches_language_imports_a_bad_file_and_sees_every_
     let k1 = app.customer_id("K1").await;
     for (name, path) in [
         ("overview", "/".to_owned()),
-        ("lost", "/lost".to_owned()),
+        ("lost", "/lost?status=all".to_owned()),
+        ("alerts", "/alerts".to_owned()),
         ("causes", "/causes".to_owned()),
         ("scoring", "/scoring".to_owned()),
         ("campaigns", "/campaigns".to_owned()),
@@ -282,7 +286,7 @@ async fn a_manager_signs_in_switches_language_imports_a_bad_file_and_sees_every_
     step("close the browser", client.close()).await;
     drop(driver);
     println!(
-        "{{\"test\": \"browser\", \"screenshots\": 11, \"dir\": \"{}\"}}",
+        "{{\"test\": \"browser\", \"screenshots\": 12, \"dir\": \"{}\"}}",
         shots.display()
     );
 }

@@ -43,8 +43,13 @@ impl TestApp {
         let database = TestDatabase::new(backend).await;
         let db = Db::connect(&database.url).await.expect("connect");
         let uploads = tempfile::tempdir().unwrap();
+        let analyzer_db = db.clone();
         let config = WebConfig {
             upload_dir: uploads.path().to_path_buf(),
+            analyzer: Some(winback_web::Analyzer::new(move |_today| {
+                let db = analyzer_db.clone();
+                Box::pin(async move { store_analysis(&db, demo_as_of()).await })
+            })),
             ..WebConfig::default()
         };
         let server = winback_web::spawn(db.clone(), "127.0.0.1:0", config)
@@ -242,4 +247,184 @@ pub fn csrf_of(html: &str) -> Option<String> {
     let start = html.find(marker)? + marker.len();
     let end = html[start..].find('"')? + start;
     Some(html[start..end].to_owned())
+}
+
+/// The demo company's analysis date (the test analyzer ignores "today" and uses it).
+pub fn demo_as_of() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()
+}
+
+/// Imports `n` customers of the B2B demo company (with account owners) through the store.
+pub async fn import_demo(db: &Db, n: u64) -> Vec<winback_engine::demo::DemoCustomer> {
+    use winback_engine::Record;
+    use winback_engine::demo::{Demo, DemoConfig};
+    let demo = Demo::new(DemoConfig::new(n, 7, true, demo_as_of()));
+    let customers: Vec<_> = (0..n).map(|idx| demo.customer(idx)).collect();
+    let mut by_kind: Vec<(Kind, Vec<Record>)> = vec![
+        (
+            Kind::Products,
+            demo.products().into_iter().map(Record::Product).collect(),
+        ),
+        (
+            Kind::Customers,
+            customers
+                .iter()
+                .map(|c| Record::Customer(c.customer.clone()))
+                .collect(),
+        ),
+        (
+            Kind::Orders,
+            customers
+                .iter()
+                .flat_map(|c| c.orders.iter().cloned().map(Record::Order))
+                .collect(),
+        ),
+        (
+            Kind::OrderLines,
+            customers
+                .iter()
+                .flat_map(|c| c.lines.iter().cloned().map(Record::OrderLine))
+                .collect(),
+        ),
+        (
+            Kind::Complaints,
+            customers
+                .iter()
+                .flat_map(|c| c.complaints.iter().cloned().map(Record::Complaint))
+                .collect(),
+        ),
+        (
+            Kind::Contracts,
+            customers
+                .iter()
+                .flat_map(|c| c.contracts.iter().cloned().map(Record::Contract))
+                .collect(),
+        ),
+    ];
+    for (kind, rows) in by_kind.drain(..) {
+        let mut session = db
+            .begin_import(kind, winback_store::ImportOptions::default())
+            .await
+            .unwrap();
+        let n = rows.len() as u64;
+        for (idx, row) in rows.into_iter().enumerate() {
+            session.push(idx as u64 + 2, row).await.unwrap();
+        }
+        let problems = session.resolve().await.unwrap();
+        assert!(
+            problems.is_empty(),
+            "{kind:?}: {:?}",
+            &problems[..problems.len().min(3)]
+        );
+        session
+            .commit(winback_store::ImportMeta {
+                file_name: format!("{}.csv", kind.as_str()),
+                file_bytes: 1,
+                rows_read: n,
+                rows_rejected: 0,
+                started_at: chrono::Utc::now(),
+            })
+            .await
+            .unwrap();
+    }
+    customers
+}
+
+/// Stores an analysis as `analyze_and_store` does (the web crate cannot call the binary):
+/// the engine's real analysis; with too few customers to fit a model (the small seed of
+/// the access tests), a fixed stand-in: the first customer at risk, the others active, one
+/// alert per customer.
+pub async fn store_analysis(db: &Db, as_of: chrono::NaiveDate) -> anyhow::Result<i64> {
+    use winback_engine::analysis::{self, Settings};
+    use winback_store::analysis::{AlertRow, RunMeta, StatusRow};
+    use winback_web::evidence::evidence_json;
+    let loaded = db.load_histories().await?;
+    let started_at = chrono::Utc::now();
+    if loaded.histories.len() < 20 {
+        let evidence = r#"[{"kind":"days_silent","days":143,"usual_gap_days":30.0,"last_purchase_on":"2026-02-12"}]"#;
+        let statuses = loaded
+            .ids
+            .iter()
+            .enumerate()
+            .map(|(idx, id)| StatusRow {
+                customer_id: *id,
+                status: if idx == 0 { "at_risk" } else { "active" },
+                loss_kind: None,
+                lost_on: None,
+                likely_cause: None,
+                p_alive: 0.5,
+                expected_transactions_52w: 1.0,
+                clv: winback_engine::Money::from_cents(1000),
+                bargain_hunter: false,
+                evidence: evidence.into(),
+            })
+            .collect();
+        let alerts = loaded
+            .ids
+            .iter()
+            .map(|id| AlertRow {
+                customer_id: *id,
+                signal: "falling_frequency",
+                raised_on: as_of,
+                evidence: evidence.into(),
+            })
+            .collect();
+        let meta = RunMeta {
+            as_of,
+            model: "bg_nbd".into(),
+            params: r#"{"r":0.5,"alpha":2.0,"a":0.5,"b":1.5}"#.into(),
+            loglik: Some(-10.0),
+            started_at,
+        };
+        return Ok(db.save_analysis(&meta, statuses, alerts).await?);
+    }
+    let a = tokio::task::block_in_place(|| {
+        analysis::analyze(
+            &loaded.histories,
+            &loaded.products,
+            as_of,
+            &Settings::default(),
+        )
+    })?;
+    let statuses = a
+        .customers
+        .iter()
+        .zip(&loaded.ids)
+        .map(|(c, id)| StatusRow {
+            customer_id: *id,
+            status: c.status.as_str(),
+            loss_kind: c.loss_kind.map(|k| k.as_str()),
+            lost_on: c.lost_on,
+            likely_cause: c.likely_cause.map(|k| k.as_str()),
+            p_alive: c.p_alive,
+            expected_transactions_52w: c.expected_transactions_52w,
+            clv: c.clv,
+            bargain_hunter: c.bargain_hunter,
+            evidence: evidence_json(&c.evidence).to_string(),
+        })
+        .collect();
+    let alerts = a
+        .alerts
+        .iter()
+        .map(|x| AlertRow {
+            customer_id: loaded.ids[x.customer_idx],
+            signal: x.signal.as_str(),
+            raised_on: x.raised_on,
+            evidence: evidence_json(&x.evidence).to_string(),
+        })
+        .collect();
+    let params: serde_json::Map<String, serde_json::Value> = a
+        .model
+        .params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), serde_json::json!(v)))
+        .collect();
+    let meta = RunMeta {
+        as_of,
+        model: a.model.model.as_str().to_owned(),
+        params: serde_json::Value::Object(params).to_string(),
+        loglik: Some(a.model.loglik),
+        started_at,
+    };
+    Ok(db.save_analysis(&meta, statuses, alerts).await?)
 }

@@ -1,6 +1,7 @@
 //! The web application over real HTTP: every test starts the server on a random port
 //! against a fresh database, once on SQLite and once on PostgreSQL.
 
+mod analysis;
 mod browser;
 mod helpers;
 mod http;

@@ -33,6 +33,8 @@ enum Rule {
     /// Every signed-in role, but 404 for sales (another owner's customer).
     NotSales404,
     Only(&'static [Role]),
+    /// Admins and managers; 404 for sales (another owner's), 403 for analysts.
+    WorkOthers,
 }
 
 fn expected(rule: Rule, who: Who, api: bool) -> StatusCode {
@@ -55,6 +57,11 @@ fn expected(rule: Rule, who: Who, api: bool) -> StatusCode {
         Rule::NotSales404 => StatusCode::OK,
         Rule::Only(roles) if roles.contains(&role) => StatusCode::OK,
         Rule::Only(_) => StatusCode::FORBIDDEN,
+        Rule::WorkOthers => match role {
+            Role::Sales => StatusCode::NOT_FOUND,
+            Role::Analyst => StatusCode::FORBIDDEN,
+            _ => StatusCode::OK,
+        },
     }
 }
 
@@ -64,6 +71,10 @@ enum Call {
     AddUserPage,
     ApiImport,
     ApiAddUser,
+    AlertPage(i64),
+    ApiAlert(i64),
+    RunPage,
+    ApiRun,
 }
 
 async fn send(
@@ -105,14 +116,47 @@ async fn send(
         Call::ApiAddUser => with_auth(app.client.post(app.url("/api/v1/users"))).json(&serde_json::json!({
             "email": format!("api{n}@firma.de"), "role": "analyst", "password": "long enough password"
         })),
+        Call::AlertPage(id) => with_auth(app.client.post(app.url(&format!("/alerts/{id}/state"))))
+            .form(&[("csrf", csrf.as_str()), ("state", "acknowledged")]),
+        Call::ApiAlert(id) => with_auth(app.client.post(app.url(&format!("/api/v1/alerts/{id}/state"))))
+            .json(&serde_json::json!({"state": "acknowledged"})),
+        Call::RunPage => with_auth(app.client.post(app.url("/analysis/run"))).form(&[("csrf", csrf.as_str())]),
+        Call::ApiRun => with_auth(app.client.post(app.url("/api/v1/analysis/run"))),
     };
-    request.send().await.unwrap().status()
+    let response = request.send().await.unwrap();
+    // A form that worked redirects to its page (anonymous visitors go to /login).
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if response.status() == StatusCode::SEE_OTHER && !location.starts_with("/login") {
+        return StatusCode::OK;
+    }
+    response.status()
 }
 
 async fn every_role_gets_exactly_what_the_role_rules_allow(app: &TestApp) {
     app.seed().await;
     let own = app.customer_id("K1").await;
     let other = app.customer_id("K2").await;
+    crate::helpers::store_analysis(&app.db, crate::helpers::demo_as_of())
+        .await
+        .unwrap();
+    let alert_of = |customer: i64| async move {
+        app.db
+            .alerts(&winback_store::AlertQuery {
+                customer_id: Some(customer),
+                limit: 1,
+                ..Default::default()
+            })
+            .await
+            .unwrap()[0]
+            .id
+    };
+    let own_alert = alert_of(own).await;
+    let other_alert = alert_of(other).await;
+    let workers: &'static [Role] = &[Role::Admin, Role::Manager, Role::Sales];
     let mut sessions = Vec::new();
     for (who, email) in [
         (Who::Admin, "admin@firma.de"),
@@ -140,6 +184,12 @@ async fn every_role_gets_exactly_what_the_role_rules_allow(app: &TestApp) {
         (Call::UploadPage, Rule::Only(importers)),
         (Call::Get("/settings".into()), Rule::SignedIn),
         (Call::AddUserPage, Rule::Only(admins)),
+        (Call::Get("/alerts".into()), Rule::SignedIn),
+        (Call::Get("/alerts?state=all".into()), Rule::SignedIn),
+        (Call::Get("/lost?status=at_risk".into()), Rule::SignedIn),
+        (Call::AlertPage(own_alert), Rule::Only(workers)),
+        (Call::AlertPage(other_alert), Rule::WorkOthers),
+        (Call::RunPage, Rule::Only(importers)),
     ];
     let api = vec![
         (Call::Get("/api/v1/me".into()), Rule::SignedIn),
@@ -156,6 +206,27 @@ async fn every_role_gets_exactly_what_the_role_rules_allow(app: &TestApp) {
         (Call::ApiImport, Rule::Only(importers)),
         (Call::Get("/api/v1/users".into()), Rule::Only(admins)),
         (Call::ApiAddUser, Rule::Only(admins)),
+        (Call::Get("/api/v1/analysis/latest".into()), Rule::SignedIn),
+        (
+            Call::Get("/api/v1/analysis/lost-by-month".into()),
+            Rule::SignedIn,
+        ),
+        (
+            Call::Get("/api/v1/customers?status=at_risk".into()),
+            Rule::SignedIn,
+        ),
+        (
+            Call::Get(format!("/api/v1/customers/{own}/history")),
+            Rule::SignedIn,
+        ),
+        (
+            Call::Get(format!("/api/v1/customers/{other}/history")),
+            Rule::NotSales404,
+        ),
+        (Call::Get("/api/v1/alerts?state=new".into()), Rule::SignedIn),
+        (Call::ApiAlert(own_alert), Rule::Only(workers)),
+        (Call::ApiAlert(other_alert), Rule::WorkOthers),
+        (Call::ApiRun, Rule::Only(importers)),
     ];
     let mut cases = 0;
     let mut failures = Vec::new();
@@ -177,6 +248,10 @@ async fn every_role_gets_exactly_what_the_role_rules_allow(app: &TestApp) {
                         Call::AddUserPage => "POST /settings/users".into(),
                         Call::ApiImport => "POST /api/v1/imports/customers".into(),
                         Call::ApiAddUser => "POST /api/v1/users".into(),
+                        Call::AlertPage(id) => format!("POST /alerts/{id}/state"),
+                        Call::ApiAlert(id) => format!("POST /api/v1/alerts/{id}/state"),
+                        Call::RunPage => "POST /analysis/run".into(),
+                        Call::ApiRun => "POST /api/v1/analysis/run".into(),
                     };
                     failures.push(format!("{who:?} {what}: got {status}, want {want}"));
                 }

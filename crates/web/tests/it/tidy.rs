@@ -77,6 +77,15 @@ fn used_keys() -> BTreeSet<String> {
                     "kind",
                     "settings",
                     "error",
+                    "analysis",
+                    "lost",
+                    "alerts",
+                    "evidence",
+                    "status",
+                    "loss_kind",
+                    "cause",
+                    "signal",
+                    "alert_state",
                 ]
                 .contains(&section);
                 if well_formed && catalogue_section {
@@ -103,6 +112,7 @@ fn every_key_the_templates_and_pages_use_exists_in_both_languages() {
         keys.insert(format!("nav.{page}"));
         keys.insert(format!("empty.{page}"));
     }
+    keys.extend(winback_web::evidence::label_keys());
     for kind in winback_engine::Kind::ALL {
         keys.insert(format!("kind.{}", kind.as_str()));
     }

@@ -1,0 +1,585 @@
+//! The pages of step 1 ("find lost and sleeping customers"): the analysis part of the
+//! overview (customers counted vs. really active, lost by kind over time, revenue at risk,
+//! the model), the list of lost and at-risk customers, the alert inbox with its feedback
+//! buttons, the customer page's status and P(alive) history, and "run analysis now".
+
+use askama::Template;
+use axum::Extension;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use serde::Deserialize;
+use winback_store::results::{ALERT_STATES, STATUSES};
+use winback_store::{AlertChange, AlertQuery, AlertView, RunInfo, RunSummary, StatusQuery};
+
+use crate::AppState;
+use crate::auth::{Permission, RequestLang, Viewer, allowed, owner_filter};
+use crate::error::{Error, Result};
+use crate::evidence::{label, render as render_evidence};
+use crate::i18n::{Lang, Tr};
+use crate::pages::{PAGE_SIZE, Page, Signed, percent_encode, render, script_json};
+
+/// The fitted parameters of a run in their stored order; non-numbers are left out.
+pub fn param_list(run: &RunInfo) -> Vec<(String, f64)> {
+    match serde_json::from_str::<serde_json::Value>(&run.params) {
+        Ok(serde_json::Value::Object(map)) => map
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v.as_f64()?)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The analysis part of the overview, ready for the template.
+pub struct OverviewAnalysis {
+    pub summary: Option<RunSummary>,
+    pub as_of: String,
+    pub counted: u64,
+    /// (status code, label, customers)
+    pub statuses: Vec<(String, String, i64)>,
+    pub status_chart: String,
+    pub kinds: Vec<String>,
+    /// (month, customers per kind in `kinds` order, total)
+    pub lost_rows: Vec<(String, Vec<i64>, i64)>,
+    pub lost_chart: String,
+    pub clv_help: String,
+    pub model: String,
+    pub params: Vec<(String, String)>,
+    pub loglik: String,
+    pub finished: String,
+    pub can_run: bool,
+    pub message: Option<String>,
+}
+
+pub async fn overview_analysis(
+    state: &AppState,
+    viewer: &Viewer,
+    tr: &Tr,
+    counted: u64,
+    message: Option<String>,
+) -> Result<OverviewAnalysis> {
+    let owner = owner_filter(&viewer.user);
+    let summary = state.db.run_summary(owner.as_deref()).await?;
+    let can_run = allowed(viewer.user.role, Permission::RunAnalysis);
+    let mut out = OverviewAnalysis {
+        summary: None,
+        as_of: String::new(),
+        counted,
+        statuses: Vec::new(),
+        status_chart: String::new(),
+        kinds: Vec::new(),
+        lost_rows: Vec::new(),
+        lost_chart: String::new(),
+        clv_help: String::new(),
+        model: String::new(),
+        params: Vec::new(),
+        loglik: String::new(),
+        finished: String::new(),
+        can_run,
+        message,
+    };
+    let Some(summary) = summary else {
+        return Ok(out);
+    };
+    let locale = tr.code();
+    out.as_of = tr.f(
+        "analysis.as_of",
+        &[
+            ("date", &tr.date(summary.run.as_of)),
+            ("id", &summary.run.id.to_string()),
+        ],
+    );
+    out.statuses = summary
+        .status_counts
+        .iter()
+        .map(|(s, n)| (s.clone(), label(tr, "status", s), *n))
+        .collect();
+    out.status_chart = script_json(&serde_json::json!({
+        "locale": locale,
+        "labels": out.statuses.iter().map(|(_, l, _)| l.clone()).collect::<Vec<_>>(),
+        "series": [{"name": tr.t("analysis.customers"), "kind": "bar", "money": false,
+                    "values": out.statuses.iter().map(|(_, _, n)| *n).collect::<Vec<_>>()}],
+    }));
+    let lost = state.db.lost_by_month(owner.as_deref()).await?;
+    let mut kind_codes: Vec<String> = Vec::new();
+    let mut months: Vec<String> = Vec::new();
+    for m in &lost {
+        if !kind_codes.contains(&m.loss_kind) {
+            kind_codes.push(m.loss_kind.clone());
+        }
+        if !months.contains(&m.month) {
+            months.push(m.month.clone());
+        }
+    }
+    kind_codes.sort();
+    out.lost_rows = months
+        .iter()
+        .map(|month| {
+            let per_kind: Vec<i64> = kind_codes
+                .iter()
+                .map(|k| {
+                    lost.iter()
+                        .filter(|m| &m.month == month && &m.loss_kind == k)
+                        .map(|m| m.customers)
+                        .sum()
+                })
+                .collect();
+            let total = per_kind.iter().sum();
+            (month.clone(), per_kind, total)
+        })
+        .collect();
+    out.kinds = kind_codes
+        .iter()
+        .map(|k| label(tr, "loss_kind", k))
+        .collect();
+    out.lost_chart = script_json(&serde_json::json!({
+        "locale": locale,
+        "labels": months,
+        "stack": true,
+        "series": kind_codes.iter().enumerate().map(|(idx, _)| serde_json::json!({
+            "name": out.kinds[idx], "kind": "bar", "money": false,
+            "values": out.lost_rows.iter().map(|(_, v, _)| v[idx]).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    }));
+    out.clv_help = tr.f(
+        "analysis.at_risk_revenue_help",
+        &[("clv", &tr.money(summary.at_risk_clv_cents))],
+    );
+    out.model = summary.run.model.clone();
+    out.params = param_list(&summary.run)
+        .into_iter()
+        .map(|(k, v)| (k, tr.dec(v, 4)))
+        .collect();
+    out.loglik = summary.run.loglik.map(|l| tr.dec(l, 2)).unwrap_or_default();
+    out.finished = tr.datetime(summary.run.finished_at);
+    out.summary = Some(summary);
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- run analysis now
+
+pub async fn run_analysis(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+    Extension(RequestLang(lang)): Extension<RequestLang>,
+) -> Result<Response> {
+    if !allowed(viewer.user.role, Permission::RunAnalysis) {
+        return Err(Error::Forbidden);
+    }
+    let tr = Tr::new(lang);
+    let message = match run_now(&state, &viewer).await {
+        Ok(run_id) => tr.f("analysis.run_done", &[("id", &run_id.to_string())]),
+        Err(RunError::Unavailable) => tr.t("analysis.unavailable").to_owned(),
+        Err(RunError::Failed(e)) => tr.f("analysis.run_failed", &[("error", &e)]),
+    };
+    crate::pages::overview_page(&state, &viewer, lang, Some(message)).await
+}
+
+pub enum RunError {
+    Unavailable,
+    Failed(String),
+}
+
+/// Runs the server's analysis as of today; shared by the page and the API.
+pub async fn run_now(state: &AppState, viewer: &Viewer) -> std::result::Result<i64, RunError> {
+    let Some(analyzer) = state.config.analyzer.clone() else {
+        return Err(RunError::Unavailable);
+    };
+    let as_of = chrono::Local::now().date_naive();
+    tracing::info!(user_id = viewer.user.id, %as_of, "analysis started from the web");
+    match analyzer.run(as_of).await {
+        Ok(id) => {
+            tracing::info!(run_id = id, "analysis stored");
+            Ok(id)
+        }
+        Err(error) => {
+            tracing::warn!(error = format!("{error:#}"), "analysis failed");
+            Err(RunError::Failed(format!("{error:#}")))
+        }
+    }
+}
+
+// ---------------------------------------------------------------- lost and at-risk customers
+
+pub struct LostRow {
+    pub id: i64,
+    pub external_id: String,
+    pub name: String,
+    pub owner: String,
+    pub status: String,
+    pub kind: String,
+    pub lost_on: String,
+    pub p_alive: String,
+    pub clv: String,
+    pub cause: String,
+    pub evidence: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "lost.html")]
+struct LostTemplate {
+    page: Page,
+    has_run: bool,
+    as_of: String,
+    can_run: bool,
+    current: String,
+    filters: Vec<(String, String)>,
+    rows: Vec<LostRow>,
+    next: Option<String>,
+    paged: bool,
+    own_only: bool,
+}
+
+#[derive(Deserialize)]
+pub struct LostQuery {
+    status: Option<String>,
+    after: Option<i64>,
+}
+
+pub async fn lost(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+    Extension(RequestLang(lang)): Extension<RequestLang>,
+    Query(query): Query<LostQuery>,
+) -> Result<Response> {
+    let page = Page::new(&viewer, lang, "lost");
+    let tr = page.tr;
+    let owner = owner_filter(&viewer.user);
+    let current = query.status.unwrap_or_else(|| "lost".into());
+    let status = match current.as_str() {
+        "all" => None,
+        s if STATUSES.contains(&s) => Some(s.to_owned()),
+        _ => return Err(Error::BadRequest("unknown status".into())),
+    };
+    let run = state.db.latest_run().await?;
+    let mut list = state
+        .db
+        .customers_by_status(&StatusQuery {
+            owner: owner.clone(),
+            status,
+            after_id: query.after,
+            limit: PAGE_SIZE + 1,
+        })
+        .await?;
+    let next = (list.len() > PAGE_SIZE as usize).then(|| {
+        list.truncate(PAGE_SIZE as usize);
+        let last = list.last().map_or(0, |r| r.customer.id);
+        format!("/lost?status={}&after={last}", percent_encode(&current))
+    });
+    let rows = list
+        .into_iter()
+        .map(|r| LostRow {
+            id: r.customer.id,
+            external_id: r.customer.external_id,
+            name: r.customer.name.unwrap_or_default(),
+            owner: r.customer.account_owner.unwrap_or_default(),
+            status: label(&tr, "status", &r.status.status),
+            kind: r
+                .status
+                .loss_kind
+                .as_deref()
+                .map(|k| label(&tr, "loss_kind", k))
+                .unwrap_or_default(),
+            lost_on: tr.opt_date(r.status.lost_on),
+            p_alive: tr.pct(r.status.p_alive),
+            clv: tr.money(r.status.clv_cents),
+            cause: r
+                .status
+                .likely_cause
+                .as_deref()
+                .map(|c| label(&tr, "cause", c))
+                .unwrap_or_default(),
+            evidence: render_evidence(&tr, &r.status.evidence),
+        })
+        .collect();
+    let mut filters = vec![("all".to_owned(), tr.t("lost.all").to_owned())];
+    for s in ["lost", "at_risk", "sleeping", "active"] {
+        filters.push((s.to_owned(), label(&tr, "status", s)));
+    }
+    render(&LostTemplate {
+        has_run: run.is_some(),
+        as_of: run
+            .map(|r| {
+                tr.f(
+                    "analysis.as_of",
+                    &[("date", &tr.date(r.as_of)), ("id", &r.id.to_string())],
+                )
+            })
+            .unwrap_or_default(),
+        can_run: allowed(viewer.user.role, Permission::RunAnalysis),
+        current,
+        filters,
+        rows,
+        next,
+        paged: query.after.is_some(),
+        own_only: owner.is_some(),
+        page,
+    })
+}
+
+// ---------------------------------------------------------------- alerts
+
+pub struct AlertItem {
+    pub id: i64,
+    pub customer_id: i64,
+    pub customer: String,
+    pub owner: String,
+    pub signal: String,
+    pub raised: String,
+    pub evidence: Vec<String>,
+    pub state: String,
+    pub state_code: String,
+    pub changed: Option<String>,
+    pub note: String,
+}
+
+pub fn alert_item(tr: &Tr, a: AlertView) -> AlertItem {
+    let customer = match &a.customer.name {
+        Some(name) => format!("{} · {name}", a.customer.external_id),
+        None => a.customer.external_id.clone(),
+    };
+    let changed = match (&a.state_changed_by, a.state_changed_at) {
+        (Some(who), Some(at)) => Some(tr.f(
+            "alerts.changed",
+            &[("who", who), ("when", &tr.datetime(at))],
+        )),
+        _ => None,
+    };
+    AlertItem {
+        id: a.id,
+        customer_id: a.customer.id,
+        customer,
+        owner: a.customer.account_owner.unwrap_or_default(),
+        signal: label(tr, "signal", &a.signal),
+        raised: tr.date(a.raised_on),
+        evidence: render_evidence(tr, &a.evidence),
+        state: label(tr, "alert_state", &a.state),
+        state_code: a.state,
+        changed,
+        note: a.note.unwrap_or_default(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "alerts.html")]
+struct AlertsTemplate {
+    page: Page,
+    current: String,
+    /// (state code, label with count)
+    filters: Vec<(String, String)>,
+    items: Vec<AlertItem>,
+    can_work: bool,
+    back: String,
+    next: Option<String>,
+    paged: bool,
+    own_only: bool,
+}
+
+#[derive(Deserialize)]
+pub struct AlertsQuery {
+    state: Option<String>,
+    before: Option<i64>,
+}
+
+pub async fn alerts(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+    Extension(RequestLang(lang)): Extension<RequestLang>,
+    Query(query): Query<AlertsQuery>,
+) -> Result<Response> {
+    let page = Page::new(&viewer, lang, "alerts");
+    let tr = page.tr;
+    let owner = owner_filter(&viewer.user);
+    let current = query.state.unwrap_or_else(|| "new".into());
+    let filter = match current.as_str() {
+        "all" => None,
+        s if ALERT_STATES.contains(&s) => Some(s.to_owned()),
+        _ => return Err(Error::BadRequest("unknown state".into())),
+    };
+    let counts = state.db.alert_state_counts(owner.as_deref()).await?;
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    let mut filters = vec![(
+        "all".to_owned(),
+        format!("{} ({})", tr.t("alerts.all"), tr.num(total)),
+    )];
+    for (s, n) in &counts {
+        filters.push((
+            s.clone(),
+            format!("{} ({})", label(&tr, "alert_state", s), tr.num(*n)),
+        ));
+    }
+    let mut list = state
+        .db
+        .alerts(&AlertQuery {
+            owner: owner.clone(),
+            state: filter,
+            customer_id: None,
+            before_id: query.before,
+            limit: PAGE_SIZE + 1,
+        })
+        .await?;
+    let next = (list.len() > PAGE_SIZE as usize).then(|| {
+        list.truncate(PAGE_SIZE as usize);
+        let last = list.last().map_or(0, |a| a.id);
+        format!("/alerts?state={}&before={last}", percent_encode(&current))
+    });
+    let items = list.into_iter().map(|a| alert_item(&tr, a)).collect();
+    render(&AlertsTemplate {
+        back: format!("/alerts?state={}", percent_encode(&current)),
+        current,
+        filters,
+        items,
+        can_work: allowed(viewer.user.role, Permission::WorkAlerts),
+        next,
+        paged: query.before.is_some(),
+        own_only: owner.is_some(),
+        page,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct AlertStateForm {
+    state: String,
+    note: Option<String>,
+    back: Option<String>,
+}
+
+/// Changes an alert's state for the viewer; `None` when they may not see it.
+pub async fn change_alert(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    to_state: &str,
+    note: Option<&str>,
+) -> Result<AlertView> {
+    if !allowed(viewer.user.role, Permission::WorkAlerts) {
+        return Err(Error::Forbidden);
+    }
+    if !ALERT_STATES.contains(&to_state) {
+        return Err(Error::BadRequest(
+            "state: one of new, acknowledged, action_taken, false_alarm".into(),
+        ));
+    }
+    let owner = owner_filter(&viewer.user);
+    let note = note.map(|n| n.chars().take(2000).collect::<String>());
+    let changed = state
+        .db
+        .set_alert_state(
+            id,
+            owner.as_deref(),
+            &AlertChange {
+                to_state,
+                by: &viewer.user.email,
+                note: note.as_deref(),
+                at: Utc::now(),
+            },
+        )
+        .await?
+        .ok_or(Error::NotFound)?;
+    tracing::info!(
+        alert_id = id,
+        user_id = viewer.user.id,
+        state = to_state,
+        "alert feedback"
+    );
+    Ok(changed)
+}
+
+pub async fn alert_state(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<AlertStateForm>,
+) -> Result<Response> {
+    change_alert(&state, &viewer, id, &form.state, form.note.as_deref()).await?;
+    let back = form
+        .back
+        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+        .unwrap_or_else(|| "/alerts".into());
+    Ok(Redirect::to(&back).into_response())
+}
+
+// ---------------------------------------------------------------- the customer page
+
+/// The analysis part of the customer page.
+pub struct CustomerAnalysis {
+    pub status: String,
+    pub kind: String,
+    pub lost_on: String,
+    pub p_alive: String,
+    pub clv: String,
+    pub expected: String,
+    pub cause: String,
+    pub evidence: Vec<String>,
+    /// (analysis date, status, P(alive))
+    pub history: Vec<(String, String, String)>,
+    pub chart: String,
+    pub alerts: Vec<AlertItem>,
+}
+
+pub async fn customer_analysis(
+    state: &AppState,
+    viewer: &Viewer,
+    lang: Lang,
+    id: i64,
+) -> Result<Option<CustomerAnalysis>> {
+    let tr = Tr::new(lang);
+    let owner = owner_filter(&viewer.user);
+    let Some(history) = state.db.customer_history(id, owner.as_deref()).await? else {
+        return Ok(None);
+    };
+    let Some(latest) = history.last() else {
+        return Ok(None);
+    };
+    let s = &latest.status;
+    let alerts = state
+        .db
+        .alerts(&AlertQuery {
+            owner,
+            customer_id: Some(id),
+            limit: 100,
+            ..Default::default()
+        })
+        .await?
+        .into_iter()
+        .map(|a| alert_item(&tr, a))
+        .collect();
+    let dates: Vec<String> = history.iter().map(|h| tr.date(h.as_of)).collect();
+    let chart = script_json(&serde_json::json!({
+        "locale": tr.code(),
+        "labels": dates,
+        "series": [{"name": tr.t("customer.p_alive"), "kind": "line", "money": false,
+                    "values": history.iter().map(|h| (h.status.p_alive * 1000.0).round() / 10.0).collect::<Vec<_>>()}],
+    }));
+    Ok(Some(CustomerAnalysis {
+        status: label(&tr, "status", &s.status),
+        kind: s
+            .loss_kind
+            .as_deref()
+            .map(|k| label(&tr, "loss_kind", k))
+            .unwrap_or_default(),
+        lost_on: tr.opt_date(s.lost_on),
+        p_alive: tr.pct(s.p_alive),
+        clv: tr.money(s.clv_cents),
+        expected: tr.dec(s.expected_transactions_52w, 2),
+        cause: s
+            .likely_cause
+            .as_deref()
+            .map(|c| label(&tr, "cause", c))
+            .unwrap_or_default(),
+        evidence: render_evidence(&tr, &s.evidence),
+        history: history
+            .iter()
+            .map(|h| {
+                (
+                    tr.date(h.as_of),
+                    label(&tr, "status", &h.status.status),
+                    tr.pct(h.status.p_alive),
+                )
+            })
+            .collect(),
+        chart,
+        alerts,
+    }))
+}

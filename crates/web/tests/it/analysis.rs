@@ -1,0 +1,264 @@
+//! Step 1 over HTTP on a small demo company: the overview's counts equal the store's, the
+//! lost list and the API agree, "run analysis now" stores a run, and alert feedback makes a
+//! round trip (a sales user is 404 on another owner's alert).
+
+use reqwest::StatusCode;
+use winback_engine::Role;
+use winback_store::{AlertQuery, StatusQuery};
+use winback_web::i18n::{Lang, Tr};
+
+use crate::both_backends;
+use crate::helpers::{TestApp, import_demo};
+
+async fn step_one_pages_and_api_show_the_stored_analysis(app: &TestApp) {
+    for (email, role) in [
+        ("manager@firma.de", Role::Manager),
+        ("analyst@firma.de", Role::Analyst),
+    ] {
+        app.add_user(email, role).await;
+    }
+    let customers = import_demo(&app.db, 300).await;
+    let manager = app.login("manager@firma.de").await;
+    let analyst = app.login("analyst@firma.de").await;
+
+    // Before any analysis: the pages say so; only the manager gets the button.
+    let html = app.get(Some(&manager), "/").await.text().await.unwrap();
+    assert!(html.contains("id=\"no-analysis\"") && html.contains("id=\"run-analysis\""));
+    let html = app.get(Some(&analyst), "/lost").await.text().await.unwrap();
+    assert!(html.contains("id=\"no-analysis\"") && !html.contains("id=\"run-analysis\""));
+    assert_eq!(
+        app.get_bearer(&app.token(&analyst).await, "/api/v1/analysis/latest")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Run it from the overview (the same callback the server's schedule uses).
+    let response = app.post_form(&manager, "/analysis/run", &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("id=\"analysis-message\""), "{html}");
+    let summary = app.db.run_summary(None).await.unwrap().expect("a run");
+    assert_eq!(summary.customers, 300);
+    let tr = Tr::new(Lang::De);
+    let html = app.get(Some(&manager), "/").await.text().await.unwrap();
+    for (id, n) in [
+        ("n-counted", 300),
+        ("n-active", summary.active()),
+        ("n-at_risk", summary.count("at_risk")),
+        ("n-sleeping", summary.count("sleeping")),
+        ("n-lost", summary.count("lost")),
+    ] {
+        assert!(
+            html.contains(&format!("id=\"{id}\">{}</dd>", tr.num(n))),
+            "{id} = {n}"
+        );
+    }
+    assert!(html.contains(&format!(
+        "id=\"at-risk-revenue\">{}</dd>",
+        tr.money(summary.at_risk_revenue_12m_cents)
+    )));
+    assert!(html.contains("id=\"chart-status\"") && html.contains("id=\"model\""));
+    let lost_months = app.db.lost_by_month(None).await.unwrap();
+    let lost_with_day: i64 = lost_months.iter().map(|m| m.customers).sum();
+    assert!(summary.count("lost") > 0 && lost_with_day > 0);
+    assert!(html.contains("id=\"chart-lost\""));
+
+    // The API says the same.
+    let token = app.token(&manager).await;
+    let latest: serde_json::Value = app
+        .get_bearer(&token, "/api/v1/analysis/latest")
+        .await
+        .json()
+        .await
+        .unwrap();
+    for (status, n) in &summary.status_counts {
+        assert_eq!(latest["status"][status], *n, "{status}");
+    }
+    assert_eq!(latest["run"]["id"], summary.run.id);
+    assert!(
+        latest["run"]["params"]
+            .as_object()
+            .is_some_and(|p| !p.is_empty())
+    );
+    let months: Vec<serde_json::Value> = app
+        .get_bearer(&token, "/api/v1/analysis/lost-by-month")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(months.len(), lost_months.len());
+    let lost: serde_json::Value = app
+        .get_bearer(&token, "/api/v1/customers?status=lost&limit=500")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = lost["items"].as_array().unwrap();
+    assert_eq!(items.len() as i64, summary.count("lost"));
+    assert!(items.iter().all(|c| c["analysis"]["status"] == "lost"));
+
+    // The lost page lists the same customers (first page) with their evidence.
+    let first = app
+        .db
+        .customers_by_status(&StatusQuery {
+            status: Some("lost".into()),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let html = app.get(Some(&manager), "/lost").await.text().await.unwrap();
+    let table = &html[html.find("id=\"lost-list\"").expect("the list")..];
+    assert_eq!(table.matches("<a href=\"/customers/").count(), first.len());
+    assert!(
+        html.contains("Tagen still") || html.contains("Vertrag"),
+        "evidence in German"
+    );
+
+    // The customer page: status, evidence, P(alive) history; a second run adds a point.
+    let who = &first[0].customer;
+    let html = app
+        .get(Some(&manager), &format!("/customers/{}", who.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"customer-status\">verloren</dd>"));
+    assert!(html.contains("id=\"chart-p-alive\""));
+    let run_again: serde_json::Value = app
+        .client
+        .post(app.url("/api/v1/analysis/run"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(run_again["run_id"].as_i64().unwrap() > summary.run.id);
+    let history: Vec<serde_json::Value> = app
+        .get_bearer(&token, &format!("/api/v1/customers/{}/history", who.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 2);
+
+    // Alerts: a sales user sees their own, is 404 on another owner's, and the feedback is kept.
+    let all = app
+        .db
+        .alerts(&AlertQuery {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mine = all
+        .iter()
+        .find(|a| a.customer.account_owner.is_some())
+        .expect("the demo raises alerts for owned customers");
+    let owner = mine.customer.account_owner.clone().unwrap();
+    let other = all
+        .iter()
+        .find(|a| a.customer.account_owner.as_deref() != Some(owner.as_str()))
+        .expect("an alert of another owner");
+    assert!(
+        customers
+            .iter()
+            .any(|c| c.customer.account_owner.as_deref() == Some(owner.as_str()))
+    );
+    app.add_user(&owner, Role::Sales).await;
+    let sales = app.login(&owner).await;
+    let sales_token = app.token(&sales).await;
+    let page: serde_json::Value = app
+        .get_bearer(&sales_token, "/api/v1/alerts?limit=500")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let own_items = page["items"].as_array().unwrap();
+    assert!(!own_items.is_empty());
+    assert!(
+        own_items
+            .iter()
+            .all(|a| a["customer"]["account_owner"] == owner.as_str())
+    );
+    let post = |token: String, id: i64, state: &'static str| {
+        app.client
+            .post(app.url(&format!("/api/v1/alerts/{id}/state")))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"state": state, "note": "called, ordering again"}))
+            .send()
+    };
+    assert_eq!(
+        post(sales_token.clone(), other.id, "acknowledged")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let done: serde_json::Value = post(sales_token.clone(), mine.id, "action_taken")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["state"], "action_taken");
+    assert_eq!(done["state_changed_by"], owner.as_str());
+    assert_eq!(done["history"].as_array().unwrap().len(), 1);
+    // The analyst reads but gives no feedback.
+    assert_eq!(
+        post(app.token(&analyst).await, mine.id, "false_alarm")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    // The manager marks it a false alarm from the inbox page.
+    let response = app
+        .post_form(
+            &manager,
+            &format!("/alerts/{}/state", mine.id),
+            &[
+                ("state", "false_alarm"),
+                ("note", ""),
+                ("back", "/alerts?state=false_alarm"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let events = app.db.alert_events(mine.id).await.unwrap();
+    let steps: Vec<_> = events
+        .iter()
+        .map(|e| {
+            (
+                e.from_state.as_str(),
+                e.to_state.as_str(),
+                e.changed_by.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("new", "action_taken", owner.as_str()),
+            ("action_taken", "false_alarm", "manager@firma.de"),
+        ]
+    );
+    let html = app
+        .get(Some(&manager), "/alerts?state=false_alarm")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("id=\"alert-{}\"", mine.id)));
+    let html = app
+        .get(Some(&sales), "/alerts?state=all")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains(&format!("id=\"alert-{}\"", other.id)));
+}
+both_backends!(step_one_pages_and_api_show_the_stored_analysis);
