@@ -889,7 +889,8 @@ impl ImportSession {
     /// # Panics
     /// If `record` is not of the session's kind (a programming error).
     pub async fn push(&mut self, line: u64, record: Record) -> Result<()> {
-        self.push_staged(stage_row(self.backend, line, record)).await
+        self.push_staged(stage_row(self.backend, line, record))
+            .await
     }
 
     /// Stages a row converted by [`stage_row`] (on another thread: the import pipeline
@@ -898,7 +899,10 @@ impl ImportSession {
     /// # Panics
     /// If the row is not of the session's kind (a programming error).
     pub async fn push_staged(&mut self, row: StagedRow) -> Result<()> {
-        assert_eq!(row.kind, self.kind, "record of the wrong kind pushed into an import");
+        assert_eq!(
+            row.kind, self.kind,
+            "record of the wrong kind pushed into an import"
+        );
         debug_assert_eq!(row.values.len(), self.spec.stage.len());
         self.buffer.push((row.line, row.values));
         if self.buffer.len() >= self.rows_per_statement {
@@ -1307,12 +1311,21 @@ mod tests {
 
     #[test]
     fn sqlite_text_of_dates_and_instants_is_what_sqlx_writes() {
-        for (y, mo, d, h, mi, s, nanos) in
-            [(2024, 1, 3, 9, 30, 0, 0), (1999, 12, 31, 23, 59, 59, 0), (2026, 11, 24, 0, 0, 0, 5_000_000)]
-        {
-            let t = Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap() + chrono::Duration::nanoseconds(nanos);
-            assert_eq!(sqlite_instant(t), t.to_rfc3339_opts(SecondsFormat::AutoSi, false));
-            assert_eq!(sqlite_date(t.date_naive()), t.date_naive().format("%F").to_string());
+        for (y, mo, d, h, mi, s, nanos) in [
+            (2024, 1, 3, 9, 30, 0, 0),
+            (1999, 12, 31, 23, 59, 59, 0),
+            (2026, 11, 24, 0, 0, 0, 5_000_000),
+        ] {
+            let t = Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
+                + chrono::Duration::nanoseconds(nanos);
+            assert_eq!(
+                sqlite_instant(t),
+                t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+            );
+            assert_eq!(
+                sqlite_date(t.date_naive()),
+                t.date_naive().format("%F").to_string()
+            );
         }
     }
 }

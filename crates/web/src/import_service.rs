@@ -208,7 +208,10 @@ pub async fn import_reader(
                 if rejects.n == 0 || settings.options.skip_invalid {
                     let before = session.rows_staged();
                     for row in rows {
-                        session.push_staged(row).await.context("while staging rows")?;
+                        session
+                            .push_staged(row)
+                            .await
+                            .context("while staging rows")?;
                     }
                     if before / 65_536 != session.rows_staged() / 65_536 {
                         tracing::info!(rows = session.rows_staged(), "staged");

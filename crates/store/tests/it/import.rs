@@ -548,15 +548,25 @@ async fn text_with_quotes_separators_and_line_breaks_is_stored_exactly(db: Db) {
     let mut c = CustomerRecord::new("K\"1,");
     c.name = Some(tricky.into());
     c.email = Some("z@example.de".into());
-    import(&db, Kind::Customers, &[Record::Customer(c.clone())], ImportOptions::default())
-        .await
-        .unwrap();
+    import(
+        &db,
+        Kind::Customers,
+        &[Record::Customer(c.clone())],
+        ImportOptions::default(),
+    )
+    .await
+    .unwrap();
     // A second customer goes through the merging path (the table is not empty any more).
     let mut d = c.clone();
     d.external_id = "K2".into();
-    import(&db, Kind::Customers, &[Record::Customer(d)], ImportOptions::default())
-        .await
-        .unwrap();
+    import(
+        &db,
+        Kind::Customers,
+        &[Record::Customer(d)],
+        ImportOptions::default(),
+    )
+    .await
+    .unwrap();
     let rows = db.snapshot("customers").await.unwrap();
     assert_eq!(rows.len(), 2);
     for row in &rows {
