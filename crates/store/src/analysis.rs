@@ -116,12 +116,12 @@ macro_rules! load_all {
         .fetch(pool);
         while let Some(row) = rows.try_next().await? {
             let Some(&idx) = index.get(&row.try_get::<i64, _>(0)?) else { continue };
-            histories[idx].lines.push(LineFact {
-                ordered_at: row.try_get(1)?,
-                sku: row.try_get(2)?,
-                unit_price: Money::from_cents(row.try_get(3)?),
-                quantity: row.try_get(4)?,
-            });
+            histories[idx].lines.push(LineFact::new(
+                row.try_get(1)?,
+                row.try_get(2)?,
+                Money::from_cents(row.try_get(3)?),
+                row.try_get(4)?,
+            ));
         }
         drop(rows);
 

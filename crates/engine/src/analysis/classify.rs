@@ -1,14 +1,15 @@
 //! The analysis proper: features per customer, the model fits, then status, kind of loss,
 //! cause, value and alerts per customer, in parallel chunks.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
 use super::features::{
-    ContractState, Day, Features, Scratch, date_of, day_of, favourites, features,
+    ContractState, Day, Delistings, Features, Scratch, date_of, day_of, favourites, features,
 };
-use super::history::{CustomerHistory, ProductFact};
+use super::history::{CustomerHistory, ProductFact, sku_key};
 use super::settings::{RepeatModel, Settings, Thresholds};
 use super::{
     Alert, Analysis, AnalysisError, Cause, CustomerResult, Evidence, LossKind, ModelSummary,
@@ -35,10 +36,31 @@ impl Fitted {
         }
     }
 
-    fn expected(&self, c: &CustomerSummary, weeks: f64, p_alive: f64) -> f64 {
+    /// Expected purchases in the next 52 and 104 weeks given `P(alive)`; BG/NBD's factors
+    /// are computed once per distinct `(x, T)` of a worker.
+    fn expected_52_104(
+        &self,
+        c: &CustomerSummary,
+        p_alive: f64,
+        scratch: &mut Scratch,
+    ) -> (f64, f64) {
         match self {
-            Fitted::Bg(p) => p.expected_transactions(c, weeks),
-            Fitted::Pareto(p) => p.expected_transactions_given_p_alive(c, weeks, p_alive),
+            Fitted::Bg(p) => {
+                let (f52, f104) = *scratch
+                    .factors
+                    .entry((c.frequency.to_bits(), c.age.to_bits()))
+                    .or_insert_with(|| {
+                        (
+                            p.conditional_factor(c.frequency, c.age, 52.0),
+                            p.conditional_factor(c.frequency, c.age, 104.0),
+                        )
+                    });
+                (f52 * p_alive, f104 * p_alive)
+            }
+            Fitted::Pareto(p) => (
+                p.expected_transactions_given_p_alive(c, 52.0, p_alive),
+                p.expected_transactions_given_p_alive(c, 104.0, p_alive),
+            ),
         }
     }
 }
@@ -134,7 +156,7 @@ struct Context<'a> {
     settings: &'a Settings,
     model: Fitted,
     spend: Option<GammaGammaParams>,
-    delisted: HashMap<&'a str, Day>,
+    delisted: Delistings<'a>,
 }
 
 pub(super) fn run(
@@ -148,12 +170,10 @@ pub(super) fn run(
     let table = ThresholdTable::new(histories, settings);
     let as_of_day = day_of(as_of);
     let feats: Vec<Features> = par_map(histories, threads, |i, h, scratch| {
-        features(
-            &h.as_of_without_lines(as_of),
-            as_of_day,
-            table.get(i),
-            scratch,
-        )
+        let view = h.as_of_without_lines(as_of);
+        let mut f = features(&view, as_of_day, table.get(i), scratch);
+        f.clean_but_lines = matches!(view, Cow::Borrowed(_));
+        f
     });
 
     // The repeat-buying model on everyone with a purchase.
@@ -204,14 +224,15 @@ pub(super) fn run(
         .ok()
         .filter(|f| f.params.q() > 1.0);
 
-    let delisted: HashMap<&str, Day> = products
-        .iter()
-        .filter_map(|p| {
-            p.delisted_on
-                .filter(|d| *d <= as_of)
-                .map(|d| (p.sku.as_str(), day_of(d)))
-        })
-        .collect();
+    let mut delisted = Delistings::new();
+    for p in products {
+        if let Some(d) = p.delisted_on.filter(|d| *d <= as_of) {
+            delisted
+                .entry(sku_key(&p.sku))
+                .or_default()
+                .push((p.sku.as_str(), day_of(d)));
+        }
+    }
     let ctx = Context {
         as_of: as_of_day,
         as_of_date: as_of,
@@ -309,8 +330,8 @@ fn decide(
             monetary: f.spend_mean,
         };
         let p = ctx.model.p_alive(&c);
-        let y1 = ctx.model.expected(&c, 52.0, p);
-        let y2 = (ctx.model.expected(&c, 104.0, p) - y1).max(0.0);
+        let (y1, y104) = ctx.model.expected_52_104(&c, p, scratch);
+        let y2 = (y104 - y1).max(0.0);
         let rho = if y1 > 0.0 {
             (y2 / y1).clamp(0.0, 0.999)
         } else {
@@ -654,8 +675,14 @@ fn decide(
             };
         }
         let (delisted, risen) = if f.purchase_days >= t.favourite_min_purchases {
-            let view = h.as_of(ctx.as_of_date);
-            favourites(&view, &ctx.delisted, f, t, scratch)
+            // A history with nothing after the analysis date but lines needs no view:
+            // `favourites` skips later lines itself.
+            if f.clean_but_lines {
+                favourites(h, as_of, &ctx.delisted, f, t, scratch)
+            } else {
+                let view = h.as_of(ctx.as_of_date);
+                favourites(&view, as_of, &ctx.delisted, f, t, scratch)
+            }
         } else {
             (None, None)
         };

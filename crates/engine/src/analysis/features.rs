@@ -95,6 +95,9 @@ pub(super) struct Features {
     /// Orders (not cancelled) and the share with a discount or voucher.
     pub orders: u32,
     pub discount_share: f64,
+    /// Whether the history held nothing after the analysis date but, perhaps, order lines
+    /// (set by the caller, who made the view): then only the lines need the date filter.
+    pub clean_but_lines: bool,
 }
 
 /// Reusable buffers, one set per worker thread.
@@ -104,7 +107,9 @@ pub(super) struct Scratch {
     gaps: Vec<f64>,
     sorted: Vec<f64>,
     baskets: Vec<f64>,
-    skus: Vec<(usize, Day, i64)>,
+    skus: Vec<(u64, usize, Day, i64)>,
+    /// BG/NBD's conditional factors for 52 and 104 weeks per distinct `(x, T)` (as bits).
+    pub(super) factors: HashMap<(u64, u64), (f64, f64)>,
 }
 
 fn median(values: &[f64], buf: &mut Vec<f64>) -> f64 {
@@ -319,6 +324,7 @@ pub(super) fn features(
         } else {
             0.0
         },
+        clean_but_lines: false,
     }
 }
 
@@ -396,6 +402,9 @@ fn contract_state(h: &CustomerHistory, as_of: Day, t: &Thresholds) -> ContractSt
     ContractState::None
 }
 
+/// The articles delisted by the analysis date by sku hash: sku and delisting day.
+pub(super) type Delistings<'a> = HashMap<u64, Vec<(&'a str, Day)>>;
+
 /// A favourite article delisted shortly before the stop: sku, delisting day, times bought.
 pub(super) type Delisted = (String, Day, u32);
 /// A favourite article that became dearer shortly before the stop: sku, percent, old and
@@ -407,7 +416,8 @@ pub(super) type Risen = (String, f64, i64, i64, Day);
 /// three purchases.
 pub(super) fn favourites(
     h: &CustomerHistory,
-    delisted: &HashMap<&str, Day>,
+    as_of: Day,
+    delisted: &Delistings<'_>,
     f: &Features,
     t: &Thresholds,
     scratch: &mut Scratch,
@@ -430,62 +440,183 @@ pub(super) fn favourites(
         }
         day
     };
+    // Lines grouped by article: sorted by the sku's hash, then by day. The strings are
+    // read only where a group has a finding; should two skus share a hash there, the
+    // customer is grouped again by the strings themselves.
     let skus = &mut scratch.skus;
     skus.clear();
+    let cutoff = date_of(as_of + 1)
+        .and_hms_opt(0, 0, 0)
+        .map_or(DateTime::<Utc>::MAX_UTC, |t| t.and_utc());
     for (i, l) in h.lines.iter().enumerate() {
-        if l.sku.is_some() && l.quantity > 0 {
-            skus.push((i, day_at(&l.ordered_at), l.unit_price.cents()));
+        if l.sku().is_some() && l.quantity > 0 && l.ordered_at < cutoff {
+            skus.push((l.sku_key(), i, day_at(&l.ordered_at), l.unit_price.cents()));
         }
     }
-    skus.sort_unstable_by(|a, b| h.lines[a.0].sku.cmp(&h.lines[b.0].sku).then(a.1.cmp(&b.1)));
+    skus.sort_unstable_by_key(|k| (k.0, k.2, k.1));
+    match favourite_findings(h, skus, recent_from, last, delisted, t) {
+        Some(found) => found,
+        None => {
+            group_by_strings(h, skus);
+            favourite_findings(h, skus, recent_from, last, delisted, t)
+                .expect("groups numbered by sku hold one sku each")
+        }
+    }
+}
+
+/// Sorts the lines by sku string and day and numbers the groups in the first field.
+fn group_by_strings(h: &CustomerHistory, skus: &mut [(u64, usize, Day, i64)]) {
+    let sku_of = |k: &(u64, usize, Day, i64)| h.lines[k.1].sku();
+    skus.sort_unstable_by(|a, b| sku_of(a).cmp(&sku_of(b)).then(a.2.cmp(&b.2)));
+    let mut group = 0;
+    for i in 0..skus.len() {
+        if i > 0 && sku_of(&skus[i - 1]) != sku_of(&skus[i]) {
+            group += 1;
+        }
+        skus[i].0 = group;
+    }
+}
+
+/// The findings over lines sorted into groups by their first field; `None` when a group
+/// with a finding turns out to hold more than one sku.
+fn favourite_findings(
+    h: &CustomerHistory,
+    skus: &[(u64, usize, Day, i64)],
+    recent_from: Day,
+    last: Day,
+    delisted: &Delistings<'_>,
+    t: &Thresholds,
+) -> Option<(Option<Delisted>, Option<Risen>)> {
     let window = t.delisting_window_days as i32;
     let min_times = t.favourite_min_purchases;
     let mut best_delisted: Option<Delisted> = None;
     let mut best_risen: Option<Risen> = None;
     let mut start = 0;
     while start < skus.len() {
-        let sku = h.lines[skus[start].0].sku.as_deref().unwrap_or("");
         let mut end = start + 1;
-        while end < skus.len() && h.lines[skus[end].0].sku.as_deref() == Some(sku) {
+        while end < skus.len() && skus[end].0 == skus[start].0 {
             end += 1;
         }
         let group = &skus[start..end];
         start = end;
+        // The group's sku, read only when the group has a finding.
+        let sku = || {
+            let sku = h.lines[group[0].1].sku().unwrap_or("");
+            group
+                .iter()
+                .all(|g| h.lines[g.1].sku() == Some(sku))
+                .then_some(sku)
+        };
         let mut times = 0u32;
         let mut prev_day = None;
         for g in group {
-            if prev_day != Some(g.1) {
+            if prev_day != Some(g.2) {
                 times += 1;
-                prev_day = Some(g.1);
+                prev_day = Some(g.2);
             }
         }
         if times < min_times {
             continue;
         }
-        let last_bought = group[group.len() - 1].1;
-        if let Some(&d) = delisted.get(sku)
-            && d > last_bought
-            && d >= last - window
-            && d <= last + window
-            && best_delisted.as_ref().is_none_or(|b| b.1 < d)
-        {
-            best_delisted = Some((sku.to_string(), d, times));
+        let last_bought = group[group.len() - 1].2;
+        if let Some(entries) = delisted.get(&group[0].0) {
+            let sku = sku()?;
+            if let Some(&(_, d)) = entries.iter().find(|e| e.0 == sku)
+                && d > last_bought
+                && d >= last - window
+                && d <= last + window
+                && best_delisted.as_ref().is_none_or(|b| b.1 < d)
+            {
+                best_delisted = Some((sku.to_string(), d, times));
+            }
         }
         // A rise: the first purchase at a price at least `price_increase_pct` above the
         // lowest price paid before it, within the customer's last three purchases.
         let mut lowest = i64::MAX;
         for g in group {
-            if lowest > 0 && lowest < i64::MAX && g.1 >= recent_from {
-                let pct = (g.2 - lowest) as f64 / lowest as f64 * 100.0;
+            if lowest > 0 && lowest < i64::MAX && g.2 >= recent_from {
+                let pct = (g.3 - lowest) as f64 / lowest as f64 * 100.0;
                 if pct >= t.price_increase_pct {
                     if best_risen.as_ref().is_none_or(|b| b.1 < pct) {
-                        best_risen = Some((sku.to_string(), pct, lowest, g.2, g.1));
+                        best_risen = Some((sku()?.to_string(), pct, lowest, g.3, g.2));
                     }
                     break;
                 }
             }
-            lowest = lowest.min(g.2);
+            lowest = lowest.min(g.3);
         }
     }
-    (best_delisted, best_risen)
+    Some((best_delisted, best_risen))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::Money;
+    use crate::analysis::history::LineFact;
+
+    fn at(day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, day, 10, 0, 0).unwrap()
+    }
+
+    /// Two articles bought three times each, the second one 20 % dearer at the end.
+    fn history() -> CustomerHistory {
+        let line = |d, sku: &str, cents| {
+            LineFact::new(at(d), Some(sku.into()), Money::from_cents(cents), 1)
+        };
+        CustomerHistory {
+            external_id: "K1".into(),
+            segment: None,
+            industry: None,
+            created_at: None,
+            orders: Vec::new(),
+            lines: vec![
+                line(1, "A-1", 1000),
+                line(1, "B-2", 500),
+                line(5, "A-1", 1000),
+                line(5, "B-2", 500),
+                line(9, "A-1", 1000),
+                line(9, "B-2", 600),
+            ],
+            complaints: Vec::new(),
+            contracts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_shared_sku_hash_is_detected_and_grouping_falls_back_to_the_strings() {
+        let h = history();
+        let t = Thresholds::default();
+        let no_delistings = Delistings::new();
+        let rows = |key: &dyn Fn(&LineFact) -> u64| {
+            let mut rows: Vec<_> = h
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (key(l), i, day_at(&l.ordered_at), l.unit_price.cents()))
+                .collect();
+            rows.sort_unstable_by_key(|k| (k.0, k.2, k.1));
+            rows
+        };
+        let (first, last) = (day_at(&at(1)), day_at(&at(9)));
+        // Distinct keys: the rise of B-2 is found.
+        let found =
+            favourite_findings(&h, &rows(&|l| l.sku_key()), first, last, &no_delistings, &t)
+                .expect("one sku per group");
+        let risen = found.1.clone().expect("the price rise of B-2");
+        assert_eq!((risen.0.as_str(), risen.2, risen.3), ("B-2", 500, 600));
+        // One key for both skus (a hash collision): the mixed group is refused, not merged.
+        assert_eq!(
+            favourite_findings(&h, &rows(&|_| 7), first, last, &no_delistings, &t),
+            None
+        );
+        // Grouped again by the strings, the same finding.
+        let mut regrouped = rows(&|_| 7);
+        group_by_strings(&h, &mut regrouped);
+        let again = favourite_findings(&h, &regrouped, first, last, &no_delistings, &t)
+            .expect("one sku per group");
+        assert_eq!(again, found);
+    }
 }

@@ -100,13 +100,20 @@ impl BgNbdParams {
     /// `E[Y(t) | x, t_x, T] = (a+b+x-1)/(a-1) · [1 - ((α+T)/(α+T+t))^(r+x) ·
     ///  2F1(r+x, b+x; a+b+x-1; t/(α+T+t))] · P(alive)`.
     pub fn expected_transactions(&self, c: &CustomerSummary, t: f64) -> f64 {
+        self.conditional_factor(c.frequency, c.age, t) * self.p_alive(c)
+    }
+
+    /// The part of [`BgNbdParams::expected_transactions`] before `P(alive)`:
+    /// `(a+b+x-1)/(a-1) · [1 - ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x-1; t/(α+T+t))]`.
+    /// It depends on `x`, `T` and `t` only (not on the recency), so an analysis of many
+    /// customers can compute it once per distinct `(x, T)`; it holds the hypergeometric
+    /// function, the expensive part.
+    pub fn conditional_factor(&self, x: f64, age: f64, t: f64) -> f64 {
         if t <= 0.0 {
             return 0.0;
         }
-        let x = c.frequency;
-        let p_alive = self.p_alive(c);
         at_a_not_one(self.a, |a| {
-            let z = t / (self.alpha + c.age + t);
+            let z = t / (self.alpha + age + t);
             let (ln_f, sign) = ln_hyp2f1(self.r + x, self.b + x, a + self.b + x - 1.0, z);
             let ln_term = (self.r + x) * (-z).ln_1p() + ln_f;
             let bracket = if sign > 0.0 {
@@ -114,7 +121,7 @@ impl BgNbdParams {
             } else {
                 1.0 + ln_term.exp()
             };
-            (a + self.b + x - 1.0) / (a - 1.0) * bracket * p_alive
+            (a + self.b + x - 1.0) / (a - 1.0) * bracket
         })
     }
 
