@@ -39,6 +39,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_alert_feedback.sql"),
         postgres: include_str!("../migrations/postgres/0004_alert_feedback.sql"),
     },
+    Migration {
+        version: 5,
+        name: "session_idle",
+        sqlite: include_str!("../migrations/sqlite/0005_session_idle.sql"),
+        postgres: include_str!("../migrations/postgres/0005_session_idle.sql"),
+    },
 ];
 
 const CREATE_LOG: &str = "create table if not exists schema_migrations (

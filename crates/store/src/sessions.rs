@@ -16,6 +16,9 @@ pub struct SessionRecord {
     pub user: User,
     pub csrf_token: String,
     pub expires_at: DateTime<Utc>,
+    /// When the session was last used (refreshed by [`Db::touch_session`]); the web
+    /// application ends a session idle for too long.
+    pub last_seen_at: DateTime<Utc>,
 }
 
 /// An API token as listed to its owner (never the token itself).
@@ -34,9 +37,8 @@ impl Db {
         csrf_token: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
-        const SQL: &str =
-            "insert into sessions (token_hash, user_id, csrf_token, created_at, expires_at)
-             values ($1, $2, $3, $4, $5)";
+        const SQL: &str = "insert into sessions (token_hash, user_id, csrf_token, created_at, expires_at, last_seen_at)
+             values ($1, $2, $3, $4, $5, $4)";
         on_pool!(self, |pool| {
             sqlx::query(SQL)
                 .bind(token_hash.to_owned())
@@ -52,13 +54,16 @@ impl Db {
     }
 
     /// The session with this token hash if it has not expired and its user is enabled.
+    /// Whether it has been idle too long is the caller's rule (see `last_seen_at`).
     pub async fn session(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<SessionRecord>> {
         let sql = format!(
-            "select {USER_COLUMNS}, s.csrf_token, s.expires_at from sessions s
+            "select {USER_COLUMNS}, s.csrf_token, s.expires_at,
+                 coalesce(s.last_seen_at, s.created_at) as last_seen_at
+             from sessions s
              join staff_users u on u.id = s.user_id
              where s.token_hash = $1 and u.disabled_at is null"
         );
@@ -72,6 +77,7 @@ impl Db {
                     user: user_from_row(&row)?,
                     csrf_token: row.try_get("csrf_token")?,
                     expires_at: row.try_get("expires_at")?,
+                    last_seen_at: row.try_get("last_seen_at")?,
                 }),
                 None => None,
             }
@@ -90,11 +96,32 @@ impl Db {
         Ok(())
     }
 
-    /// Removes expired sessions; returns how many.
-    pub async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
-        let n = on_pool!(self, |pool| {
-            sqlx::query("delete from sessions where expires_at < $1")
+    /// Records that the session was used at `now`.
+    pub async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query("update sessions set last_seen_at = $1 where token_hash = $2")
                 .bind(now)
+                .bind(token_hash.to_owned())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(())
+    }
+
+    /// Removes sessions that expired before `now` or were last used before `idle_since`;
+    /// returns how many.
+    pub async fn delete_expired_sessions(
+        &self,
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> Result<u64> {
+        const SQL: &str = "delete from sessions
+             where expires_at < $1 or coalesce(last_seen_at, created_at) < $2";
+        let n = on_pool!(self, |pool| {
+            sqlx::query(SQL)
+                .bind(now)
+                .bind(idle_since)
                 .execute(pool)
                 .await?
                 .rows_affected()

@@ -31,9 +31,12 @@ pub struct User {
     pub role: Role,
     /// `de` or `en`; `None` follows the browser.
     pub language: Option<String>,
+    /// A disabled user cannot sign in; their sessions and API tokens have ended.
+    pub disabled: bool,
 }
 
-pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.language";
+pub(crate) const USER_COLUMNS: &str =
+    "u.id, u.email, u.name, u.role, u.language, (u.disabled_at is not null) as disabled";
 
 pub(crate) fn user_from_row<R>(row: &R) -> Result<User>
 where
@@ -42,6 +45,7 @@ where
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     let role: String = row.try_get("role")?;
     Ok(User {
@@ -51,6 +55,7 @@ where
         role: Role::parse(&role)
             .ok_or_else(|| Error::Sqlite(format!("unknown role {role:?} in staff_users")))?,
         language: row.try_get("language")?,
+        disabled: row.try_get("disabled")?,
     })
 }
 
@@ -102,6 +107,18 @@ impl Db {
         })
     }
 
+    /// The user with this id, enabled or not.
+    pub async fn user_by_id(&self, user_id: i64) -> Result<Option<User>> {
+        let sql = format!("select {USER_COLUMNS} from staff_users u where u.id = $1");
+        on_pool!(self, |pool| {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await?;
+            row.as_ref().map(user_from_row).transpose()
+        })
+    }
+
     /// All users (enabled or not) that can sign in or own customers, by e-mail address.
     pub async fn users(&self) -> Result<Vec<User>> {
         let sql = format!("select {USER_COLUMNS} from staff_users u order by u.email");
@@ -134,16 +151,20 @@ impl Db {
         Ok(())
     }
 
-    /// Disables the user and ends their sessions and API tokens at once.
-    pub async fn disable_user(&self, user_id: i64) -> Result<()> {
+    /// Disables the user and ends their sessions and API tokens at once (an already
+    /// disabled user keeps the first date). False when there is no such user.
+    pub async fn disable_user(&self, user_id: i64) -> Result<bool> {
         let now = Utc::now();
-        on_pool!(self, |pool| {
+        let found = on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query("update staff_users set disabled_at = $1 where id = $2")
-                .bind(now)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
+            let n = sqlx::query(
+                "update staff_users set disabled_at = coalesce(disabled_at, $1) where id = $2",
+            )
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             sqlx::query("delete from sessions where user_id = $1")
                 .bind(user_id)
                 .execute(&mut *tx)
@@ -156,7 +177,21 @@ impl Db {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
+            n == 1
         });
-        Ok(())
+        Ok(found)
+    }
+
+    /// Enables a disabled user again: they can sign in with their password. Their ended
+    /// sessions and revoked API tokens stay ended. False when there is no such user.
+    pub async fn enable_user(&self, user_id: i64) -> Result<bool> {
+        let n = on_pool!(self, |pool| {
+            sqlx::query("update staff_users set disabled_at = null where id = $1")
+                .bind(user_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n == 1)
     }
 }

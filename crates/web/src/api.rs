@@ -18,7 +18,10 @@ use winback_store::CustomerQuery;
 
 use crate::auth::{Permission, Viewer, allowed, owner_filter};
 use crate::error::{Error, ErrorBody, Result};
-use crate::pages::{Signed, UserInputError, create_user, receive_upload, run_import};
+use crate::pages::{
+    Signed, UserInputError, UserStateError, create_user, receive_upload, run_import,
+    set_user_disabled,
+};
 use crate::{AppState, CsrfInBody};
 
 #[derive(OpenApi)]
@@ -51,6 +54,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_customer))
         .routes(routes!(post_import))
         .routes(routes!(list_users, post_user))
+        .routes(routes!(disable_user))
+        .routes(routes!(enable_user))
         .routes(routes!(analysis_latest))
         .routes(routes!(analysis_lost_by_month))
         .routes(routes!(analysis_run))
@@ -74,6 +79,8 @@ pub struct UserJson {
     pub role: String,
     /// `de`, `en`, or null (follows the browser).
     pub language: Option<String>,
+    /// A disabled user cannot sign in; their sessions and API tokens have ended.
+    pub disabled: bool,
 }
 
 impl From<winback_store::User> for UserJson {
@@ -84,6 +91,7 @@ impl From<winback_store::User> for UserJson {
             name: u.name,
             role: u.role.as_str().to_owned(),
             language: u.language,
+            disabled: u.disabled,
         }
     }
 }
@@ -586,6 +594,48 @@ async fn post_user(
             "role: one of admin, manager, sales, analyst".into(),
         )),
         Err(UserInputError::Other(e)) => Err(e),
+    }
+}
+
+/// Disables a user: their sessions end and their API tokens are revoked at once, so their
+/// next request is 401 (admins only; not yourself).
+#[utoipa::path(post, path = "/users/{id}/disable", tag = "users", params(("id" = i64, Path)),
+    responses((status = 200, body = UserJson), (status = 400, body = ErrorBody, description = "your own account"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn disable_user(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+    Path(id): Path<i64>,
+) -> Result<Json<UserJson>> {
+    user_state(&state, &viewer, id, true).await
+}
+
+/// Enables a disabled user again: they sign in with their password; their old sessions
+/// and tokens stay ended (admins only).
+#[utoipa::path(post, path = "/users/{id}/enable", tag = "users", params(("id" = i64, Path)),
+    responses((status = 200, body = UserJson), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn enable_user(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+    Path(id): Path<i64>,
+) -> Result<Json<UserJson>> {
+    user_state(&state, &viewer, id, false).await
+}
+
+async fn user_state(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    disable: bool,
+) -> Result<Json<UserJson>> {
+    require(viewer, Permission::ManageUsers)?;
+    match set_user_disabled(state, viewer, id, disable).await {
+        Ok(user) => Ok(Json(user.into())),
+        Err(UserStateError::Yourself) => Err(Error::BadRequest(
+            "you cannot disable your own account".into(),
+        )),
+        Err(UserStateError::NotFound) => Err(Error::NotFound),
+        Err(UserStateError::Other(e)) => Err(e),
     }
 }
 

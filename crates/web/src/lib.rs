@@ -35,7 +35,8 @@ use axum::response::{IntoResponse, Response};
 use winback_store::Db;
 
 use crate::auth::{
-    LoginLimiter, RequestLang, SESSION_COOKIE, Via, Viewer, constant_time_eq, token_hash,
+    LoginLimiter, RequestLang, SESSION_COOKIE, SessionUse, Via, Viewer, constant_time_eq,
+    session_use, token_hash,
 };
 use crate::error::{Error, ErrorMark};
 use crate::i18n::{Lang, Tr};
@@ -85,6 +86,9 @@ pub struct WebConfig {
     /// Runs an analysis on demand ("run analysis now", `POST /api/v1/analysis/run`);
     /// without one, those answer that the server cannot analyse by itself.
     pub analyzer: Option<Analyzer>,
+    /// A session unused for longer than this ends (besides its absolute expiry after
+    /// `auth::SESSION_HOURS`); default 30 minutes.
+    pub session_idle: std::time::Duration,
 }
 
 impl Default for WebConfig {
@@ -94,6 +98,7 @@ impl Default for WebConfig {
             upload_dir: std::env::temp_dir()
                 .join(format!("winback-uploads-{}", std::process::id())),
             analyzer: None,
+            session_idle: std::time::Duration::from_secs(auth::SESSION_IDLE_MINUTES * 60),
         }
     }
 }
@@ -108,6 +113,14 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The idle limit of sessions (at most a century, so date arithmetic cannot overflow).
+    pub fn idle_limit(&self) -> chrono::Duration {
+        let century = chrono::Duration::days(36_525);
+        chrono::Duration::from_std(self.config.session_idle)
+            .unwrap_or(century)
+            .min(century)
+    }
+
     pub fn new(db: Db, config: WebConfig) -> AppState {
         let uploads = Arc::new(uploads::Uploads::new(config.upload_dir.clone()));
         AppState {
@@ -174,8 +187,10 @@ async fn request_context(
 ) -> Response {
     let path = request.uri().path().to_owned();
     let headers = request.headers().clone();
-    let viewer = match resolve_viewer(&state, &headers).await {
-        Ok(viewer) => viewer,
+    let (viewer, ended) = match resolve_viewer(&state, &headers).await {
+        Ok(Resolved::Viewer(viewer)) => (Some(viewer), false),
+        Ok(Resolved::Anonymous) => (None, false),
+        Ok(Resolved::Ended) => (None, true),
         Err(error) => return error.into_response(),
     };
     let lang = viewer
@@ -196,14 +211,14 @@ async fn request_context(
     let unsafe_method = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method {
         if !same_origin(&request) {
-            return finish(Error::Csrf.into_response(), &path, lang);
+            return finish(Error::Csrf.into_response(), &path, lang, ended);
         }
         if let Some(viewer) = &viewer
             && viewer.via == Via::Session
         {
             match check_csrf(viewer, request).await {
                 Ok(checked) => request = checked,
-                Err(error) => return finish(error.into_response(), &path, lang),
+                Err(error) => return finish(error.into_response(), &path, lang, ended),
             }
         }
     }
@@ -211,11 +226,12 @@ async fn request_context(
         request.extensions_mut().insert(viewer);
     }
     let response = next.run(request).await;
-    finish(response, &path, lang)
+    finish(response, &path, lang, ended)
 }
 
-/// Turns error responses of pages into HTML (or a redirect to the sign-in page).
-fn finish(response: Response, path: &str, lang: Lang) -> Response {
+/// Turns error responses of pages into HTML (or a redirect to the sign-in page, which says
+/// so when the session has just ended for being idle).
+fn finish(response: Response, path: &str, lang: Lang, ended: bool) -> Response {
     if is_api(path) {
         return response;
     }
@@ -223,16 +239,34 @@ fn finish(response: Response, path: &str, lang: Lang) -> Response {
         return response;
     };
     if mark.code == "unauthorized" {
+        if ended {
+            let mut response = axum::response::Redirect::to("/login?expired=true").into_response();
+            response.headers_mut().insert(
+                header::SET_COOKIE,
+                HeaderValue::from_static(
+                    "__Host-winback_session=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0",
+                ),
+            );
+            return response;
+        }
         return axum::response::Redirect::to("/login").into_response();
     }
     let status = response.status();
     pages::error_page(Tr::new(lang), status, mark)
 }
 
+/// Who is asking, as far as the request's credentials tell.
+enum Resolved {
+    Viewer(Viewer),
+    Anonymous,
+    /// The session cookie named a session that has just ended for being idle.
+    Ended,
+}
+
 async fn resolve_viewer(
     state: &AppState,
     headers: &axum::http::HeaderMap,
-) -> Result<Option<Viewer>, Error> {
+) -> Result<Resolved, Error> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let token = value
             .to_str()
@@ -245,7 +279,7 @@ async fn resolve_viewer(
             .api_token_user(&token_hash(token))
             .await?
             .ok_or(Error::Unauthorized)?;
-        return Ok(Some(Viewer {
+        return Ok(Resolved::Viewer(Viewer {
             user,
             via: Via::Token,
             csrf: String::new(),
@@ -253,19 +287,28 @@ async fn resolve_viewer(
         }));
     }
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
-        return Ok(None);
+        return Ok(Resolved::Anonymous);
     };
     let hash = token_hash(&token);
-    Ok(state
-        .db
-        .session(&hash, chrono::Utc::now())
-        .await?
-        .map(|session| Viewer {
-            user: session.user,
-            via: Via::Session,
-            csrf: session.csrf_token,
-            session_hash: Some(hash),
-        }))
+    let now = chrono::Utc::now();
+    let Some(session) = state.db.session(&hash, now).await? else {
+        return Ok(Resolved::Anonymous);
+    };
+    match session_use(now, session.last_seen_at, state.idle_limit()) {
+        SessionUse::Idle => {
+            state.db.delete_session(&hash).await?;
+            tracing::info!(user_id = session.user.id, "session ended after being idle");
+            return Ok(Resolved::Ended);
+        }
+        SessionUse::Touch => state.db.touch_session(&hash, now).await?,
+        SessionUse::Fresh => {}
+    }
+    Ok(Resolved::Viewer(Viewer {
+        user: session.user,
+        via: Via::Session,
+        csrf: session.csrf_token,
+        session_hash: Some(hash),
+    }))
 }
 
 pub(crate) fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {

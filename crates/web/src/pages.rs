@@ -2,6 +2,7 @@
 //! customers, import and settings. Thin handlers: check the role, ask the store, render.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use askama::Template;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, Query, State};
@@ -16,7 +17,8 @@ use winback_store::customers::{CustomerDetail, Overview};
 use winback_store::{CustomerQuery, CustomerSummary, User};
 
 use crate::auth::{
-    self, Permission, RequestLang, SESSION_COOKIE, SESSION_HOURS, Viewer, allowed, owner_filter,
+    self, DEVICE_COOKIE, DEVICE_COOKIE_DAYS, Permission, RequestLang, SESSION_COOKIE,
+    SESSION_HOURS, Throttled, Viewer, allowed, owner_filter,
 };
 use crate::error::{Error, ErrorMark, Result};
 use crate::i18n::{Lang, Tr};
@@ -54,6 +56,8 @@ pub fn router(config: &WebConfig) -> Router<AppState> {
         .route("/settings/tokens", post(create_token))
         .route("/settings/tokens/{id}/revoke", post(revoke_token))
         .route("/settings/users", post(add_user))
+        .route("/settings/users/{id}/disable", post(disable_user))
+        .route("/settings/users/{id}/enable", post(enable_user))
 }
 
 /// The signed-in user; pages without one redirect to `/login` (see `lib::finish`).
@@ -192,9 +196,13 @@ struct LoginTemplate {
 struct LoginQuery {
     #[serde(default)]
     signed_out: bool,
+    /// The session ended after being idle.
+    #[serde(default)]
+    expired: bool,
 }
 
 async fn login_form(
+    State(state): State<AppState>,
     viewer: Option<Extension<Viewer>>,
     Extension(RequestLang(lang)): Extension<RequestLang>,
     Query(query): Query<LoginQuery>,
@@ -203,9 +211,14 @@ async fn login_form(
         return Ok(Redirect::to("/").into_response());
     }
     let tr = Tr::new(lang);
-    let message = query
-        .signed_out
-        .then(|| tr.t("login.signed_out").to_owned());
+    let message = if query.expired {
+        let minutes = (state.config.session_idle.as_secs() / 60).max(1);
+        Some(tr.f("login.expired", &[("minutes", &minutes.to_string())]))
+    } else {
+        query
+            .signed_out
+            .then(|| tr.t("login.signed_out").to_owned())
+    };
     render(&LoginTemplate {
         page: Page::anonymous(lang),
         message,
@@ -223,20 +236,50 @@ async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Extension(RequestLang(lang)): Extension<RequestLang>,
+    headers: axum::http::HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response> {
     let tr = Tr::new(lang);
     let ip = peer.ip();
-    if !state.limiter.allowed(ip) {
-        tracing::warn!(%ip, "sign-in throttled");
+    let throttled = |message: String, email: String, wait: Duration| -> Result<Response> {
         let template = LoginTemplate {
             page: Page::anonymous(lang),
-            message: Some(tr.t("login.throttled").to_owned()),
-            email: form.email,
+            message: Some(message),
+            email,
         };
-        return Ok((StatusCode::TOO_MANY_REQUESTS, Html(template.render()?)).into_response());
-    }
+        let mut response =
+            (StatusCode::TOO_MANY_REQUESTS, Html(template.render()?)).into_response();
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_str(&seconds_up(wait).to_string()).expect("a number"),
+        );
+        Ok(response)
+    };
     let email = form.email.trim().to_lowercase();
+    // A browser that signed in to this account before is counted on its own, so that
+    // failures from elsewhere do not lock the real user out.
+    let device = crate::cookie(&headers, DEVICE_COOKIE);
+    let key = state.limiter.key_for(&email, device.as_deref());
+    let attempt = match state.limiter.begin(ip, key) {
+        Ok(attempt) => attempt,
+        Err(Throttled::Address(wait)) => {
+            tracing::warn!(%ip, "sign-in throttled for the address");
+            return throttled(tr.t("login.throttled").to_owned(), form.email, wait);
+        }
+        Err(Throttled::Account(wait)) => {
+            tracing::warn!(%ip, "sign-in throttled for the account");
+            let seconds = seconds_up(wait).to_string();
+            let message = tr.f("login.throttled_account", &[("seconds", &seconds)]);
+            return throttled(message, form.email, wait);
+        }
+    };
+    if let Some(backoff) = attempt.backoff {
+        tracing::warn!(
+            %ip,
+            backoff_secs = backoff.as_secs(),
+            "repeated failed sign-ins; the account is held back"
+        );
+    }
     let found = state.db.user_by_email(&email).await?;
     let (user, hash) = match found {
         Some((user, Some(hash))) => (Some(user), hash),
@@ -249,7 +292,7 @@ async fn login(
     let user = match (ok, user) {
         (true, Some(user)) => user,
         _ => {
-            state.limiter.fail(ip);
+            // The attempt stays counted as a failure.
             tracing::info!(%ip, "sign-in failed");
             let template = LoginTemplate {
                 page: Page::anonymous(lang),
@@ -259,8 +302,10 @@ async fn login(
             return Ok((StatusCode::UNAUTHORIZED, Html(template.render()?)).into_response());
         }
     };
+    state.limiter.succeed(attempt);
     let token = auth::random_token();
-    let expires = Utc::now() + chrono::Duration::hours(SESSION_HOURS);
+    let now = Utc::now();
+    let expires = now + chrono::Duration::hours(SESSION_HOURS);
     state
         .db
         .create_session(
@@ -270,7 +315,10 @@ async fn login(
             expires,
         )
         .await?;
-    let _ = state.db.delete_expired_sessions(Utc::now()).await;
+    let _ = state
+        .db
+        .delete_expired_sessions(now, now - state.idle_limit())
+        .await;
     tracing::info!(user_id = user.id, "signed in");
     let mut response = Redirect::to("/").into_response();
     let cookie = format!(
@@ -281,7 +329,21 @@ async fn login(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).expect("a valid header"),
     );
+    let device = format!(
+        "{DEVICE_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={}",
+        state.limiter.device_token(&email),
+        DEVICE_COOKIE_DAYS * 24 * 3600
+    );
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&device).expect("a valid header"),
+    );
     Ok(response)
+}
+
+/// Whole seconds, rounded up (a wait of 0.2 s is 1 s, never 0).
+fn seconds_up(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
 async fn logout(State(state): State<AppState>, Signed(viewer): Signed) -> Result<Response> {
@@ -1103,6 +1165,8 @@ struct SettingsTemplate {
     message: Option<String>,
     is_admin: bool,
     language: String,
+    /// The signed-in user's id: an admin cannot disable themself.
+    me: i64,
 }
 
 async fn settings_page(
@@ -1142,6 +1206,7 @@ async fn settings_page(
         message,
         is_admin,
         language: viewer.user.language.clone().unwrap_or_default(),
+        me: viewer.user.id,
     })
 }
 
@@ -1240,6 +1305,98 @@ async fn add_user(
         Err(UserInputError::Other(e)) => return Err(e),
     };
     settings_page(&state, &viewer, lang, None, Some(message)).await
+}
+
+async fn disable_user(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+    Extension(RequestLang(lang)): Extension<RequestLang>,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    user_state_page(state, viewer, lang, id, true).await
+}
+
+async fn enable_user(
+    State(state): State<AppState>,
+    Signed(viewer): Signed,
+    Extension(RequestLang(lang)): Extension<RequestLang>,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    user_state_page(state, viewer, lang, id, false).await
+}
+
+async fn user_state_page(
+    state: AppState,
+    viewer: Viewer,
+    lang: Lang,
+    id: i64,
+    disable: bool,
+) -> Result<Response> {
+    if !allowed(viewer.user.role, Permission::ManageUsers) {
+        return Err(Error::Forbidden);
+    }
+    let tr = Tr::new(lang);
+    match set_user_disabled(&state, &viewer, id, disable).await {
+        Ok(user) => {
+            let email = [("email", user.email.as_str())];
+            let message = if disable {
+                tr.f("settings.user_disabled_done", &email)
+            } else {
+                tr.f("settings.user_enabled_done", &email)
+            };
+            settings_page(&state, &viewer, lang, None, Some(message)).await
+        }
+        Err(UserStateError::Yourself) => {
+            let message = tr.t("settings.cannot_disable_yourself").to_owned();
+            let mut response = settings_page(&state, &viewer, lang, None, Some(message)).await?;
+            *response.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(response)
+        }
+        Err(UserStateError::NotFound) => Err(Error::NotFound),
+        Err(UserStateError::Other(e)) => Err(e),
+    }
+}
+
+pub enum UserStateError {
+    /// An admin cannot disable themself (and so never the last admin).
+    Yourself,
+    NotFound,
+    Other(Error),
+}
+
+/// Disables a user (their sessions end and their API tokens are revoked at once) or
+/// enables them again; shared by the settings page and the API. The caller checks the
+/// role.
+pub async fn set_user_disabled(
+    state: &AppState,
+    viewer: &Viewer,
+    user_id: i64,
+    disable: bool,
+) -> std::result::Result<User, UserStateError> {
+    if disable && user_id == viewer.user.id {
+        return Err(UserStateError::Yourself);
+    }
+    let other = |e: winback_store::Error| UserStateError::Other(e.into());
+    let found = if disable {
+        state.db.disable_user(user_id).await.map_err(other)?
+    } else {
+        state.db.enable_user(user_id).await.map_err(other)?
+    };
+    if !found {
+        return Err(UserStateError::NotFound);
+    }
+    tracing::info!(
+        user_id,
+        by = viewer.user.id,
+        disabled = disable,
+        "user state changed"
+    );
+    state
+        .db
+        .user_by_id(user_id)
+        .await
+        .map_err(other)?
+        .ok_or(UserStateError::NotFound)
 }
 
 pub enum UserInputError {

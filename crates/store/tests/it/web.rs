@@ -108,7 +108,12 @@ async fn a_user_signs_in_with_a_session_that_expires_and_can_be_ended(db: Db) {
         ("chef@firma.de", "csrf1")
     );
     assert!(db.session("h2", now).await.unwrap().is_none(), "expired");
-    assert_eq!(db.delete_expired_sessions(now).await.unwrap(), 1);
+    assert_eq!(
+        db.delete_expired_sessions(now, now - Duration::minutes(30))
+            .await
+            .unwrap(),
+        1
+    );
 
     db.set_user_language(user.id, Some("en")).await.unwrap();
     assert_eq!(
@@ -151,6 +156,115 @@ async fn a_user_signs_in_with_a_session_that_expires_and_can_be_ended(db: Db) {
 both_backends!(
     a_user_signs_in_with_a_session_that_expires_and_can_be_ended,
     super::a_user_signs_in_with_a_session_that_expires_and_can_be_ended
+);
+
+async fn a_session_remembers_when_it_was_last_used_and_idle_ones_are_removed(db: Db) {
+    let user = db
+        .put_user("rep@firma.de", None, Role::Sales, "$argon2id$fake")
+        .await
+        .unwrap();
+    let now = Utc::now();
+    db.create_session("busy", user.id, "c1", now + Duration::hours(12))
+        .await
+        .unwrap();
+    db.create_session("idle", user.id, "c2", now + Duration::hours(12))
+        .await
+        .unwrap();
+    let busy = db.session("busy", now).await.unwrap().unwrap();
+    assert!(
+        (busy.last_seen_at - now).num_seconds().abs() < 5,
+        "a new session was last seen when it was created: {}",
+        busy.last_seen_at
+    );
+
+    // An hour later, only the busy session has been used in the meantime.
+    let later = now + Duration::hours(1);
+    db.touch_session("busy", later - Duration::minutes(1))
+        .await
+        .unwrap();
+    let busy = db.session("busy", later).await.unwrap().unwrap();
+    assert!(
+        (busy.last_seen_at - (later - Duration::minutes(1)))
+            .num_milliseconds()
+            .abs()
+            < 1,
+        "{}",
+        busy.last_seen_at
+    );
+    let idle = db.session("idle", later).await.unwrap().unwrap();
+    assert!(
+        idle.last_seen_at < later - Duration::minutes(30),
+        "the store keeps the idle session; the idle rule is the web application's"
+    );
+    assert_eq!(
+        db.delete_expired_sessions(later, later - Duration::minutes(30))
+            .await
+            .unwrap(),
+        1,
+        "the idle session is removed"
+    );
+    assert!(db.session("idle", later).await.unwrap().is_none());
+    assert!(db.session("busy", later).await.unwrap().is_some());
+}
+both_backends!(
+    a_session_remembers_when_it_was_last_used_and_idle_ones_are_removed,
+    super::a_session_remembers_when_it_was_last_used_and_idle_ones_are_removed
+);
+
+async fn a_disabled_user_can_be_enabled_again_without_their_old_sessions_and_tokens(db: Db) {
+    let user = db
+        .put_user("rep@firma.de", None, Role::Sales, "$argon2id$fake")
+        .await
+        .unwrap();
+    assert!(!user.disabled);
+    let now = Utc::now();
+    db.create_session("s1", user.id, "c1", now + Duration::hours(12))
+        .await
+        .unwrap();
+    db.create_api_token(user.id, "script", "t1").await.unwrap();
+
+    assert!(db.disable_user(user.id).await.unwrap());
+    assert!(db.user_by_id(user.id).await.unwrap().unwrap().disabled);
+    assert!(
+        db.users()
+            .await
+            .unwrap()
+            .iter()
+            .any(|u| u.id == user.id && u.disabled),
+        "the user list shows who is disabled"
+    );
+    assert!(db.session("s1", now).await.unwrap().is_none());
+    assert!(db.api_token_user("t1").await.unwrap().is_none());
+    assert!(db.user_by_email("rep@firma.de").await.unwrap().is_none());
+    assert!(
+        db.disable_user(user.id).await.unwrap(),
+        "disabling twice is fine"
+    );
+
+    assert!(db.enable_user(user.id).await.unwrap());
+    assert!(!db.user_by_id(user.id).await.unwrap().unwrap().disabled);
+    let (again, hash) = db.user_by_email("rep@firma.de").await.unwrap().unwrap();
+    assert_eq!(
+        (again.id, hash.as_deref()),
+        (user.id, Some("$argon2id$fake")),
+        "the password is kept"
+    );
+    assert!(
+        db.session("s1", now).await.unwrap().is_none(),
+        "the old session stays ended"
+    );
+    assert!(
+        db.api_token_user("t1").await.unwrap().is_none(),
+        "the old token stays revoked"
+    );
+
+    assert!(!db.disable_user(999_999).await.unwrap());
+    assert!(!db.enable_user(999_999).await.unwrap());
+    assert!(db.user_by_id(999_999).await.unwrap().is_none());
+}
+both_backends!(
+    a_disabled_user_can_be_enabled_again_without_their_old_sessions_and_tokens,
+    super::a_disabled_user_can_be_enabled_again_without_their_old_sessions_and_tokens
 );
 
 async fn the_customer_list_pages_by_id_and_filters_by_owner_and_search(db: Db) {

@@ -15,12 +15,12 @@ use winback_store::Backend;
 
 use crate::helpers::{PASSWORD, TestApp};
 
-const STEP: Duration = Duration::from_secs(30);
+pub(crate) const STEP: Duration = Duration::from_secs(30);
 
 /// chromedriver on a free loopback port; killed on drop.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Drop for Driver {
@@ -30,7 +30,7 @@ impl Drop for Driver {
     }
 }
 
-fn find_binary(names: &[&str]) -> Option<PathBuf> {
+pub(crate) fn find_binary(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     names
         .iter()
@@ -38,7 +38,7 @@ fn find_binary(names: &[&str]) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn start_driver() -> Driver {
+pub(crate) fn start_driver() -> Driver {
     let driver = find_binary(&["chromedriver"]).unwrap_or_else(|| {
         panic!("chromedriver is not installed: run scripts/test-setup.sh (installs Debian's chromium and chromium-driver)")
     });
@@ -65,13 +65,13 @@ fn start_driver() -> Driver {
     driver
 }
 
-fn artefacts() -> PathBuf {
+pub(crate) fn artefacts() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-artefacts/browser");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-async fn step<T, E: std::fmt::Debug>(
+pub(crate) async fn step<T, E: std::fmt::Debug>(
     what: &str,
     future: impl std::future::Future<Output = Result<T, E>>,
 ) -> T {

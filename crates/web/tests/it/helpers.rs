@@ -40,11 +40,16 @@ pub struct Session {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_with(backend, |_| {}).await
+    }
+
+    /// The server with settings changed by `configure` (e.g. a short idle limit).
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut WebConfig)) -> TestApp {
         let database = TestDatabase::new(backend).await;
         let db = Db::connect(&database.url).await.expect("connect");
         let uploads = tempfile::tempdir().unwrap();
         let analyzer_db = db.clone();
-        let config = WebConfig {
+        let mut config = WebConfig {
             upload_dir: uploads.path().to_path_buf(),
             analyzer: Some(winback_web::Analyzer::new(move |_today| {
                 let db = analyzer_db.clone();
@@ -52,6 +57,7 @@ impl TestApp {
             })),
             ..WebConfig::default()
         };
+        configure(&mut config);
         let server = winback_web::spawn(db.clone(), "127.0.0.1:0", config)
             .await
             .expect("bind");
@@ -239,6 +245,16 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .find(|v| {
             v.starts_with("__Host-winback_session=") && !v.starts_with("__Host-winback_session=;")
         })
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+/// The "known browser" cookie a successful sign-in leaves (`name=value`).
+pub fn device_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("__Host-winback_device="))
         .map(|v| v.split(';').next().unwrap().to_owned())
 }
 

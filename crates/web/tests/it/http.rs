@@ -339,6 +339,8 @@ async fn the_openapi_document_and_the_reference_page_are_served(app: &TestApp) {
         "/customers/{id}",
         "/imports/{kind}",
         "/users",
+        "/users/{id}/disable",
+        "/users/{id}/enable",
         "/me",
         "/overview",
     ] {

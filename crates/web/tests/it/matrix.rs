@@ -75,6 +75,14 @@ enum Call {
     ApiAlert(i64),
     RunPage,
     ApiRun,
+    /// Disable or enable a user on the settings page (`true`: disable).
+    UserStatePage(i64, bool),
+    ApiUserState(i64, bool),
+}
+
+fn user_state_path(id: i64, disable: bool) -> String {
+    let verb = if disable { "disable" } else { "enable" };
+    format!("/users/{id}/{verb}")
 }
 
 async fn send(
@@ -122,6 +130,13 @@ async fn send(
             .json(&serde_json::json!({"state": "acknowledged"})),
         Call::RunPage => with_auth(app.client.post(app.url("/analysis/run"))).form(&[("csrf", csrf.as_str())]),
         Call::ApiRun => with_auth(app.client.post(app.url("/api/v1/analysis/run"))),
+        Call::UserStatePage(id, disable) => {
+            with_auth(app.client.post(app.url(&format!("/settings{}", user_state_path(*id, *disable)))))
+                .form(&[("csrf", csrf.as_str())])
+        }
+        Call::ApiUserState(id, disable) => {
+            with_auth(app.client.post(app.url(&format!("/api/v1{}", user_state_path(*id, *disable)))))
+        }
     };
     let response = request.send().await.unwrap();
     // A form that worked redirects to its page (anonymous visitors go to /login).
@@ -170,6 +185,16 @@ async fn every_role_gets_exactly_what_the_role_rules_allow(app: &TestApp) {
     }
     let importers: &'static [Role] = &[Role::Admin, Role::Manager];
     let admins: &'static [Role] = &[Role::Admin];
+    // Disabling is tried on a user nobody in the matrix signs in as.
+    app.add_user("target@firma.de", Role::Sales).await;
+    let target = app
+        .db
+        .user_by_email("target@firma.de")
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .id;
     let pages = vec![
         (Call::Get("/".into()), Rule::SignedIn),
         (Call::Get("/lost".into()), Rule::SignedIn),
@@ -190,6 +215,8 @@ async fn every_role_gets_exactly_what_the_role_rules_allow(app: &TestApp) {
         (Call::AlertPage(own_alert), Rule::Only(workers)),
         (Call::AlertPage(other_alert), Rule::WorkOthers),
         (Call::RunPage, Rule::Only(importers)),
+        (Call::UserStatePage(target, true), Rule::Only(admins)),
+        (Call::UserStatePage(target, false), Rule::Only(admins)),
     ];
     let api = vec![
         (Call::Get("/api/v1/me".into()), Rule::SignedIn),
@@ -227,6 +254,8 @@ async fn every_role_gets_exactly_what_the_role_rules_allow(app: &TestApp) {
         (Call::ApiAlert(own_alert), Rule::Only(workers)),
         (Call::ApiAlert(other_alert), Rule::WorkOthers),
         (Call::ApiRun, Rule::Only(importers)),
+        (Call::ApiUserState(target, true), Rule::Only(admins)),
+        (Call::ApiUserState(target, false), Rule::Only(admins)),
     ];
     let mut cases = 0;
     let mut failures = Vec::new();
@@ -252,6 +281,12 @@ async fn every_role_gets_exactly_what_the_role_rules_allow(app: &TestApp) {
                         Call::ApiAlert(id) => format!("POST /api/v1/alerts/{id}/state"),
                         Call::RunPage => "POST /analysis/run".into(),
                         Call::ApiRun => "POST /api/v1/analysis/run".into(),
+                        Call::UserStatePage(id, disable) => {
+                            format!("POST /settings{}", user_state_path(*id, *disable))
+                        }
+                        Call::ApiUserState(id, disable) => {
+                            format!("POST /api/v1{}", user_state_path(*id, *disable))
+                        }
                     };
                     failures.push(format!("{who:?} {what}: got {status}, want {want}"));
                 }
