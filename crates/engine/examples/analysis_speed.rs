@@ -53,7 +53,11 @@ fn main() {
         threads,
         ..Settings::default()
     };
-    for run in 1..=3 {
+    let runs: u32 = std::env::var("RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    for run in 1..=runs {
         let started = Instant::now();
         let analysis = analyze(&histories, &products, as_of, &settings).expect("analysis");
         let secs = started.elapsed().as_secs_f64();

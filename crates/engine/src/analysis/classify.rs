@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 
 use chrono::NaiveDate;
 
@@ -65,6 +66,35 @@ impl Fitted {
     }
 }
 
+/// Runs `f` on up to `threads` contiguous chunks of `0..n` (chunk index and range), in
+/// order. The parts stay separate: joining a million results would copy them into fresh
+/// pages for nothing. The partition depends only on `n` and `threads`, so two calls with
+/// the same arguments see the same chunks.
+pub(super) fn par_chunks<R, F>(n: usize, threads: usize, f: F) -> Vec<Vec<R>>
+where
+    R: Send,
+    F: Fn(usize, Range<usize>, &mut Scratch) -> Vec<R> + Sync,
+{
+    let threads = threads.max(1);
+    if threads == 1 || n < 2_000 {
+        return vec![f(0, 0..n, &mut Scratch::default())];
+    }
+    let chunk = n.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n.div_ceil(chunk))
+            .map(|c| {
+                let f = &f;
+                let range = c * chunk..((c + 1) * chunk).min(n);
+                scope.spawn(move || f(c, range, &mut Scratch::default()))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("an analysis worker panicked"))
+            .collect()
+    })
+}
+
 /// Maps `f` over `items` in up to `threads` contiguous chunks, keeping the order.
 pub(super) fn par_map<T, R, F>(items: &[T], threads: usize, f: F) -> Vec<R>
 where
@@ -72,44 +102,14 @@ where
     R: Send,
     F: Fn(usize, &T, &mut Scratch) -> R + Sync,
 {
-    let threads = threads.max(1);
-    if threads == 1 || items.len() < 2_000 {
-        let mut scratch = Scratch::default();
-        return items
-            .iter()
-            .enumerate()
-            .map(|(i, t)| f(i, t, &mut scratch))
-            .collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    let parts: Vec<Vec<R>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .enumerate()
-            .map(|(c, part)| {
-                let f = &f;
-                scope.spawn(move || {
-                    let mut scratch = Scratch::default();
-                    part.iter()
-                        .enumerate()
-                        .map(|(j, t)| f(c * chunk + j, t, &mut scratch))
-                        .collect::<Vec<R>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("an analysis worker panicked"))
-            .collect()
+    let parts = par_chunks(items.len(), threads, |_, range, scratch| {
+        range.map(|i| f(i, &items[i], scratch)).collect()
     });
-    // Growing the first part in place lets the allocator move pages rather than bytes.
-    parts
-        .into_iter()
-        .reduce(|mut a, b| {
-            a.extend(b);
-            a
-        })
-        .unwrap_or_default()
+    let mut out = Vec::with_capacity(items.len());
+    for part in parts {
+        out.extend(part);
+    }
+    out
 }
 
 /// The thresholds of every customer: one shared set, or one per (segment, industry).
@@ -169,16 +169,21 @@ pub(super) fn run(
     let threads = settings.threads as usize;
     let table = ThresholdTable::new(histories, settings);
     let as_of_day = day_of(as_of);
-    let feats: Vec<Features> = par_map(histories, threads, |i, h, scratch| {
-        let view = h.as_of_without_lines(as_of);
-        let mut f = features(&view, as_of_day, table.get(i), scratch);
-        f.clean_but_lines = matches!(view, Cow::Borrowed(_));
-        f
+    let feats: Vec<Vec<Features>> = par_chunks(histories.len(), threads, |_, range, scratch| {
+        range
+            .map(|i| {
+                let view = histories[i].as_of_without_lines(as_of);
+                let mut f = features(&view, as_of_day, table.get(i), scratch);
+                f.clean_but_lines = matches!(view, Cow::Borrowed(_));
+                f
+            })
+            .collect()
     });
 
     // The repeat-buying model on everyone with a purchase.
     let summaries: Vec<CustomerSummary> = feats
         .iter()
+        .flatten()
         .filter(|f| f.purchase_days > 0)
         .map(|f| CustomerSummary {
             frequency: f.x,
@@ -241,12 +246,20 @@ pub(super) fn run(
         spend: spend.as_ref().map(|f| f.params),
         delisted,
     };
-    let decided: Vec<(CustomerResult, Vec<Alert>)> = par_map(&feats, threads, |i, f, scratch| {
-        decide(i, &histories[i], f, table.get(i), &ctx, scratch)
-    });
-    let mut customers = Vec::with_capacity(decided.len());
+    let decided: Vec<Vec<(CustomerResult, Vec<Alert>)>> =
+        par_chunks(histories.len(), threads, |c, range, scratch| {
+            let start = range.start;
+            range
+                .map(|i| {
+                    let f = &feats[c][i - start];
+                    decide(i, &histories[i], f, table.get(i), &ctx, scratch)
+                })
+                .collect()
+        });
+    drop(feats);
+    let mut customers = Vec::with_capacity(histories.len());
     let mut alerts = Vec::new();
-    for (r, a) in decided {
+    for (r, a) in decided.into_iter().flatten() {
         customers.push(r);
         alerts.extend(a);
     }
@@ -318,7 +331,10 @@ fn decide(
 ) -> (CustomerResult, Vec<Alert>) {
     let as_of = ctx.as_of;
     let s = &ctx.settings;
-    let mut evidence = Vec::with_capacity(4);
+    // Built in the worker's buffer, then moved into a vector of exactly its length: a
+    // million customers' spare capacity would be hundreds of megabytes of fresh pages.
+    let mut evidence = std::mem::take(&mut scratch.evidence);
+    evidence.clear();
     let mut alerts: Vec<(Signal, Day, Vec<Evidence>)> = Vec::new();
 
     // The model's view.
@@ -786,12 +802,14 @@ fn decide(
     } else {
         Vec::new()
     };
+    let kept: Vec<Evidence> = evidence.drain(..).collect();
+    scratch.evidence = evidence;
     (
         CustomerResult {
             status,
             loss_kind,
             lost_on: lost_on.map(date_of),
-            evidence,
+            evidence: kept,
             p_alive,
             expected_transactions_52w: e52,
             clv,

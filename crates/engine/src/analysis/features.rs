@@ -110,6 +110,8 @@ pub(super) struct Scratch {
     skus: Vec<(u64, usize, Day, i64)>,
     /// BG/NBD's conditional factors for 52 and 104 weeks per distinct `(x, T)` (as bits).
     pub(super) factors: HashMap<(u64, u64), (f64, f64)>,
+    /// A customer's evidence while it is collected.
+    pub(super) evidence: Vec<crate::analysis::Evidence>,
 }
 
 fn median(values: &[f64], buf: &mut Vec<f64>) -> f64 {
