@@ -495,7 +495,7 @@ pub async fn alert_state(
     change_alert(&state, &viewer, id, &form.state, form.note.as_deref()).await?;
     let back = form
         .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+        .filter(|b| crate::pages::is_local_path(b))
         .unwrap_or_else(|| "/alerts".into());
     Ok(Redirect::to(&back).into_response())
 }

@@ -139,6 +139,15 @@ pub fn role_key(role: Role) -> &'static str {
     }
 }
 
+/// A path on this site to return to after a form: starts with one `/`, and neither `//`
+/// nor `/\\` (browsers read both as another host), nor control characters.
+pub(crate) fn is_local_path(back: &str) -> bool {
+    back.starts_with('/')
+        && !back.starts_with("//")
+        && !back.starts_with("/\\")
+        && !back.chars().any(|c| c.is_control())
+}
+
 pub(crate) fn render(template: &impl Template) -> Result<Response> {
     Ok(Html(template.render()?).into_response())
 }
@@ -1231,10 +1240,9 @@ async fn set_language(
 ) -> Result<Response> {
     let lang = Lang::parse(&form.lang).map(Lang::code);
     state.db.set_user_language(viewer.user.id, lang).await?;
-    // Only a local path: never redirect to another site.
     let back = form
         .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+        .filter(|b| is_local_path(b))
         .unwrap_or_else(|| "/settings".into());
     Ok(Redirect::to(&back).into_response())
 }
@@ -1440,4 +1448,24 @@ pub fn valid_email(email: &str) -> bool {
         && domain.contains('.')
         && !email.contains(char::is_whitespace)
         && email.len() <= 254
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_local_paths_are_places_to_return_to() {
+        for ok in ["/", "/alerts?status=new", "/customers/K1"] {
+            assert!(super::is_local_path(ok), "{ok}");
+        }
+        for bad in [
+            "//evil.example",
+            r"/\evil.example",
+            "https://evil.example",
+            "evil",
+            "/\tx",
+            "",
+        ] {
+            assert!(!super::is_local_path(bad), "{bad}");
+        }
+    }
 }
