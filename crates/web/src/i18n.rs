@@ -67,6 +67,69 @@ pub const EN_TOML: &str = include_str!("../i18n/en.toml");
 
 pub type Catalogue = BTreeMap<String, String>;
 
+/// A piece of a message template: literal text or a `{name}` placeholder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece<'a> {
+    Text(&'a str),
+    Name(&'a str),
+}
+
+/// Splits a template at its `{name}` placeholders (a name is letters, digits and `_`; any
+/// other brace is text).
+pub fn pieces(template: &str) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
+    let mut text_start = 0;
+    let mut at = 0;
+    while let Some(open) = template[at..].find('{').map(|i| at + i) {
+        let close = template[open + 1..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map(|i| open + 1 + i);
+        match close {
+            Some(close) if close > open + 1 && template[close..].starts_with('}') => {
+                if open > text_start {
+                    out.push(Piece::Text(&template[text_start..open]));
+                }
+                out.push(Piece::Name(&template[open + 1..close]));
+                text_start = close + 1;
+                at = close + 1;
+            }
+            _ => at = open + 1,
+        }
+    }
+    if text_start < template.len() {
+        out.push(Piece::Text(&template[text_start..]));
+    }
+    out
+}
+
+/// Matches `text` against `template`, returning each placeholder's value. A value runs to
+/// the first occurrence of the literal after it, or to the end of the text when the
+/// literal ends the template (it must then be the text's suffix); two adjacent
+/// placeholders never match.
+pub fn match_template<'a, 't>(template: &'a str, text: &'t str) -> Option<Vec<(&'a str, &'t str)>> {
+    let parts = pieces(template);
+    let mut values = Vec::new();
+    let mut rest = text;
+    for (i, part) in parts.iter().enumerate() {
+        match *part {
+            Piece::Text(literal) => rest = rest.strip_prefix(literal)?,
+            Piece::Name(name) => {
+                let end = match parts.get(i + 1) {
+                    None => rest.len(),
+                    Some(Piece::Text(next)) if i + 2 == parts.len() => {
+                        rest.strip_suffix(next)?.len()
+                    }
+                    Some(Piece::Text(next)) => rest.find(next)?,
+                    Some(Piece::Name(_)) => return None,
+                };
+                values.push((name, &rest[..end]));
+                rest = &rest[end..];
+            }
+        }
+    }
+    rest.is_empty().then_some(values)
+}
+
 /// Flattens nested tables into dotted keys (`[nav] overview` -> `nav.overview`).
 pub fn parse_catalogue(text: &str) -> Result<Catalogue, String> {
     fn walk(prefix: &str, table: &toml::Table, out: &mut Catalogue) -> Result<(), String> {
@@ -123,6 +186,51 @@ impl Tr {
     /// The message for `key`, or the key itself when it is missing.
     pub fn t<'a>(&self, key: &'a str) -> &'a str {
         self.messages.get(key).map_or(key, String::as_str)
+    }
+
+    /// An importer's reason for rejecting a row (worded in English for the command line,
+    /// the reject file and the API) in this language: the `reason.*` template of the
+    /// English catalogue that matches it with the most literal text names the message, and
+    /// its placeholders' values fill this language's template. A reason no template
+    /// matches is shown as it is.
+    pub fn reason(&self, english: &str) -> String {
+        if self.lang == Lang::En {
+            return english.to_owned();
+        }
+        let mut best: Option<(usize, &str, Vec<(&str, &str)>)> = None;
+        for (key, template) in catalogue(Lang::En).range::<str, _>((
+            std::ops::Bound::Included("reason."),
+            std::ops::Bound::Unbounded,
+        )) {
+            if !key.starts_with("reason.") {
+                break;
+            }
+            if let Some(values) = match_template(template, english) {
+                let literal = pieces(template)
+                    .iter()
+                    .map(|p| match p {
+                        Piece::Text(t) => t.len(),
+                        Piece::Name(_) => 0,
+                    })
+                    .sum();
+                if best.as_ref().is_none_or(|b| literal > b.0) {
+                    best = Some((literal, key, values));
+                }
+            }
+        }
+        let Some((_, key, values)) = best else {
+            return english.to_owned();
+        };
+        pieces(self.t(key))
+            .into_iter()
+            .map(|p| match p {
+                Piece::Text(t) => t,
+                Piece::Name(n) => values
+                    .iter()
+                    .find(|(name, _)| *name == n)
+                    .map_or("", |(_, v)| v),
+            })
+            .collect()
     }
 
     /// The message with `{name}` placeholders replaced.
@@ -272,6 +380,109 @@ fn group(n: i64, sep: char) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn templates_split_at_placeholders_and_match_text() {
+        assert_eq!(
+            pieces("a {x} b {y_1}{ not} {}"),
+            vec![
+                Piece::Text("a "),
+                Piece::Name("x"),
+                Piece::Text(" b "),
+                Piece::Name("y_1"),
+                Piece::Text("{ not} {}"),
+            ]
+        );
+        assert_eq!(
+            match_template(
+                "unknown order {id}; import the orders first",
+                "unknown order O-7; x; import the orders first"
+            ),
+            Some(vec![("id", "O-7; x")])
+        );
+        assert_eq!(
+            match_template(
+                "'{value}' is not an amount",
+                "'x' is not an amount in this file"
+            ),
+            None
+        );
+        assert_eq!(match_template("{a}{b}", "ab"), None);
+    }
+
+    #[test]
+    fn import_reasons_are_translated_the_most_specific_template_first() {
+        let de = Tr::new(Lang::De);
+        assert_eq!(
+            de.reason("'31.02.2026' is not a valid date (dd.mm.yyyy)"),
+            "„31.02.2026“ ist kein gültiges Datum (dd.mm.yyyy)"
+        );
+        // "is not an amount in this file's format" also matches the general "is not an
+        // amount" template with a longer value; the longer literal wins.
+        assert_eq!(
+            de.reason(
+                "'12x' is not an amount in this file's format (decimal comma, e.g. 1.234,56)"
+            ),
+            "„12x“ ist kein Betrag im Format dieser Datei (Dezimalkomma, z. B. 1.234,56)"
+        );
+        assert_eq!(
+            de.reason("duplicate: order id O1 appears earlier in the file, on line 2"),
+            "doppelt: order id O1 steht schon weiter oben in der Datei, in Zeile 2"
+        );
+        assert_eq!(de.reason("something new"), "something new");
+        assert_eq!(
+            Tr::new(Lang::En).reason("'x' is not an amount"),
+            "'x' is not an amount"
+        );
+    }
+
+    /// Every reason the real reader gives for a file full of mistakes has a German
+    /// template: a new wording in the importer without one fails here.
+    #[test]
+    fn every_reason_of_the_reader_has_a_german_translation() {
+        use winback_formats::{ReadOptions, Reader};
+        let dir = tempfile::tempdir().unwrap();
+        let cases: [(winback_engine::Kind, &str); 4] = [
+            (
+                winback_engine::Kind::Orders,
+                "Bestellnummer;Kundennummer;Bestelldatum;Bruttobetrag;Storniert;Kanal\n\
+                 O1;K1;31.02.2026;1,00;nein;web\n\
+                 O2;K1;01.03.2026;12x;nein;web\n\
+                 O3;K1;01.03.2026 25:00:00;1,00;nein;web\n\
+                 O4;K1;gestern;1,00;nein;web\n\
+                 O5;K1;01.03.2026;1,00;vielleicht;web\n\
+                 O6;;01.03.2026;1,00;nein;web\n\
+                 O7;K1;01.03.2026;1,00;nein\n\
+                 O8;K1;;1,00;nein;web\n",
+            ),
+            (
+                winback_engine::Kind::Customers,
+                "Kundennummer;Name;E-Mail;Kundenart\nK1;A;keine-mail;b2c\nK2;B;b@example.de;privat\n;C;;b2c\n",
+            ),
+            (
+                winback_engine::Kind::OrderLines,
+                "Bestellnummer;Position;Artikelnummer;Menge;Einzelpreis\nO1;0;A-1;1;1,00\nO1;2;A-1;1,5;1,00\n",
+            ),
+            (
+                winback_engine::Kind::Complaints,
+                "Ticket;Kundennummer;Eröffnet am;Zufrieden\nT1;K1;01.03.2026;sehr\n",
+            ),
+        ];
+        let de = Tr::new(Lang::De);
+        let mut reasons = Vec::new();
+        for (i, (kind, text)) in cases.iter().enumerate() {
+            let path = dir.path().join(format!("case{i}.csv"));
+            std::fs::write(&path, text).unwrap();
+            let reader = Reader::open(&path, ReadOptions::new(*kind)).unwrap();
+            reasons.extend(reader.filter_map(Result::err).map(|e| e.reason));
+        }
+        assert!(reasons.len() >= 12, "the cases are rejected: {reasons:#?}");
+        let untranslated: Vec<_> = reasons.iter().filter(|r| de.reason(r) == **r).collect();
+        assert!(
+            untranslated.is_empty(),
+            "reasons without a German template: {untranslated:#?}"
+        );
+    }
 
     #[test]
     fn money_numbers_and_dates_follow_the_language() {

@@ -369,6 +369,11 @@ async fn an_upload_with_a_bad_row_shows_it_and_imports_nothing_until_confirmed(a
         html.contains("<td class=\"num\">3</td>"),
         "the bad date's line: {html}"
     );
+    // The reasons in the page's language (German without an Accept-Language header).
+    assert!(
+        html.contains("„31.02.2026“ ist kein gültiges Datum"),
+        "the bad date's reason in German: {html}"
+    );
     assert!(
         html.contains("id=\"commit-blocked\""),
         "no confirm while rows are rejected"
