@@ -477,6 +477,26 @@ mod tests {
             reasons.extend(reader.filter_map(Result::err).map(|e| e.reason));
         }
         assert!(reasons.len() >= 12, "the cases are rejected: {reasons:#?}");
+        // Files that cannot be read at all.
+        let files: [(winback_engine::Kind, &str); 3] = [
+            (winback_engine::Kind::Orders, ""),
+            (
+                winback_engine::Kind::Orders,
+                "Kundennummer;Name;E-Mail\nK1;A;a@example.de\n",
+            ),
+            (
+                winback_engine::Kind::Orders,
+                "Bestellnummer;Kundennummer;Bruttobetrag\nO1;K1;1,00\n",
+            ),
+        ];
+        for (i, (kind, text)) in files.iter().enumerate() {
+            let path = dir.path().join(format!("file{i}.csv"));
+            std::fs::write(&path, text).unwrap();
+            match Reader::open(&path, ReadOptions::new(*kind)) {
+                Err(e) => reasons.push(e.to_string()),
+                Ok(_) => panic!("file {i} is refused"),
+            }
+        }
         let untranslated: Vec<_> = reasons.iter().filter(|r| de.reason(r) == **r).collect();
         assert!(
             untranslated.is_empty(),

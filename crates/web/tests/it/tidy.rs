@@ -9,6 +9,8 @@ fn placeholders(text: &str) -> BTreeSet<String> {
     text.split('{')
         .skip(1)
         .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_owned()))
+        // `{_name}`: a value a translation may leave out (an English article, say).
+        .filter(|name| !name.starts_with('_'))
         .collect()
 }
 
