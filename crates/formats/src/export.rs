@@ -146,8 +146,10 @@ pub fn write_table<W: Write>(
                     out.write_all(b",")?;
                 }
                 out.write_all(b"\n")?;
-                serde_json::to_writer(&mut out, &Value::Object(object))
-                    .map_err(io::Error::other)?;
+                serde_json::to_writer(&mut out, &Value::Object(object)).map_err(|e| {
+                    // Keep the kind of a failed write (a closed pipe, a full disk).
+                    io::Error::new(e.io_error_kind().unwrap_or(io::ErrorKind::Other), e)
+                })?;
             }
             out.write_all(b"\n]\n")?;
         }

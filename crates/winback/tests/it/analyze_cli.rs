@@ -108,6 +108,27 @@ async fn the_demo_company_is_analysed_stored_and_exported(env: TestEnv) {
             .unwrap()
             .starts_with(b"PK")
     );
+
+    // A reader that stops early (`| head`): a quiet end with SIGPIPE's status, no error.
+    // The JSON is larger than a pipe's buffer, so the export is still writing then.
+    let json_len = env
+        .run(&["export", "customers", "--format", "json"])
+        .stdout
+        .len();
+    assert!(json_len > 100_000, "{json_len} bytes");
+    let mut child = env
+        .command()
+        .args(["export", "customers", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 16];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut head).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "no error message for a closed pipe");
 }
 both_backends!(the_demo_company_is_analysed_stored_and_exported);
 
