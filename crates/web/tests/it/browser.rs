@@ -65,33 +65,20 @@ pub(crate) fn start_driver() -> Driver {
     driver
 }
 
-pub(crate) fn artefacts() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-artefacts/browser");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A headless Chromium session over chromedriver, with its own profile directory; the
+/// driver, and with it the browser, ends on drop.
+pub(crate) struct Browser {
+    pub client: fantoccini::Client,
+    pub profile: tempfile::TempDir,
+    _driver: Driver,
 }
 
-pub(crate) async fn step<T, E: std::fmt::Debug>(
-    what: &str,
-    future: impl std::future::Future<Output = Result<T, E>>,
-) -> T {
-    match tokio::time::timeout(STEP, future).await {
-        Ok(Ok(value)) => value,
-        Ok(Err(error)) => panic!("browser step '{what}' failed: {error:?}"),
-        Err(_) => panic!("browser step '{what}' took longer than {STEP:?}"),
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_manager_signs_in_switches_language_imports_a_bad_file_and_sees_every_page() {
+/// Starts Chromium as the project runs it (`--headless --no-sandbox --disable-gpu
+/// --disable-background-networking`, German, 1280x900), with `extra` WebDriver capabilities.
+pub(crate) async fn start_browser(extra: &[(&str, serde_json::Value)]) -> Browser {
     let chromium = find_binary(&["chromium", "chromium-browser"]).unwrap_or_else(|| {
         panic!("chromium is not installed: run scripts/test-setup.sh (installs Debian's chromium and chromium-driver)")
     });
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    app.seed().await;
-    crate::helpers::store_analysis(&app.db, crate::helpers::demo_as_of())
-        .await
-        .unwrap();
     let driver = start_driver();
     let profile = tempfile::tempdir().unwrap();
     let mut capabilities = serde_json::Map::new();
@@ -106,6 +93,9 @@ async fn a_manager_signs_in_switches_language_imports_a_bad_file_and_sees_every_
             ]
         }),
     );
+    for (name, value) in extra {
+        capabilities.insert((*name).into(), value.clone());
+    }
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     let client = step(
         "start a browser session",
@@ -114,10 +104,19 @@ async fn a_manager_signs_in_switches_language_imports_a_bad_file_and_sees_every_
             .connect(&format!("http://127.0.0.1:{}", driver.port)),
     )
     .await;
-    let shots = artefacts();
-    let base = app.url("");
+    Browser {
+        client,
+        profile,
+        _driver: driver,
+    }
+}
 
-    // Sign in.
+/// Signs in on `base`/login and waits for the overview.
+pub(crate) async fn sign_in(
+    client: &fantoccini::Client,
+    base: &str,
+    email: &str,
+) -> fantoccini::elements::Element {
     step(
         "open the sign-in page",
         client.goto(&format!("{base}/login")),
@@ -127,7 +126,7 @@ async fn a_manager_signs_in_switches_language_imports_a_bad_file_and_sees_every_
         client
             .find(Locator::Css("#email"))
             .await?
-            .send_keys("manager@firma.de")
+            .send_keys(email)
             .await
     })
     .await;
@@ -147,14 +146,48 @@ async fn a_manager_signs_in_switches_language_imports_a_bad_file_and_sees_every_
             .await
     })
     .await;
-    let figures = step(
+    step(
         "see the overview",
         client
             .wait()
             .at_most(STEP)
             .for_element(Locator::Css("#revenue")),
     )
-    .await;
+    .await
+}
+
+pub(crate) fn artefacts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-artefacts/browser");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub(crate) async fn step<T, E: std::fmt::Debug>(
+    what: &str,
+    future: impl std::future::Future<Output = Result<T, E>>,
+) -> T {
+    match tokio::time::timeout(STEP, future).await {
+        Ok(Ok(value)) => value,
+        Ok(Err(error)) => panic!("browser step '{what}' failed: {error:?}"),
+        Err(_) => panic!("browser step '{what}' took longer than {STEP:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_signs_in_switches_language_imports_a_bad_file_and_sees_every_page() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.seed().await;
+    crate::helpers::store_analysis(&app.db, crate::helpers::demo_as_of())
+        .await
+        .unwrap();
+    let browser = start_browser(&[]).await;
+    let client = &browser.client;
+    let profile = &browser.profile;
+    let shots = artefacts();
+    let base = app.url("");
+
+    // Sign in.
+    let figures = sign_in(client, &base, "manager@firma.de").await;
     let revenue = step("read the revenue", figures.text()).await;
     assert_eq!(
         revenue, "€1,384.56",
@@ -283,8 +316,8 @@ async fn a_manager_signs_in_switches_language_imports_a_bad_file_and_sees_every_
     let png = step("screenshot", client.screenshot()).await;
     std::fs::write(shots.join("import-report.png"), png).unwrap();
 
-    step("close the browser", client.close()).await;
-    drop(driver);
+    step("close the browser", client.clone().close()).await;
+    drop(browser);
     println!(
         "{{\"test\": \"browser\", \"screenshots\": 12, \"dir\": \"{}\"}}",
         shots.display()

@@ -9,12 +9,12 @@
 
 use std::time::Duration;
 
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::Locator;
 use serde_json::{Value, json};
 use winback_engine::{Kind, Role};
 use winback_store::Backend;
 
-use crate::browser::{STEP, find_binary, start_driver, step};
+use crate::browser::{STEP, sign_in, start_browser, step};
 use crate::helpers::{PASSWORD, TestApp};
 
 /// Classic payloads for HTML text, attribute, URL, script and template contexts.
@@ -120,9 +120,6 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_payload_corpus_renders_as_text_on_every_page_without_a_dialog_or_csp_violation() {
-    let chromium = find_binary(&["chromium", "chromium-browser"]).unwrap_or_else(|| {
-        panic!("chromium is not installed: run scripts/test-setup.sh (installs Debian's chromium and chromium-driver)")
-    });
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.add_user("admin@firma.de", Role::Admin).await;
     // A staff user whose name is a payload (the admin's user list shows it).
@@ -192,30 +189,9 @@ async fn the_payload_corpus_renders_as_text_on_every_page_without_a_dialog_or_cs
         assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
     }
 
-    let driver = start_driver();
-    let profile = tempfile::tempdir().unwrap();
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-                "--no-first-run", "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-                "--lang=de-DE", format!("--user-data-dir={}", profile.path().display()),
-            ]
-        }),
-    );
     // Leave a dialog open so that it can be seen, instead of dismissing it.
-    capabilities.insert("unhandledPromptBehavior".into(), json!("ignore"));
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let client = step(
-        "start a browser session",
-        ClientBuilder::new(connector)
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{}", driver.port)),
-    )
-    .await;
+    let browser = start_browser(&[("unhandledPromptBehavior", json!("ignore"))]).await;
+    let client = &browser.client;
     step(
         "install the CSP violation listener",
         client.issue_cmd(Cdp {
@@ -225,38 +201,7 @@ async fn the_payload_corpus_renders_as_text_on_every_page_without_a_dialog_or_cs
     )
     .await;
     let base = app.url("");
-
-    step(
-        "open the sign-in page",
-        client.goto(&format!("{base}/login")),
-    )
-    .await;
-    step("sign in", async {
-        client
-            .find(Locator::Css("#email"))
-            .await?
-            .send_keys("admin@firma.de")
-            .await?;
-        client
-            .find(Locator::Css("#password"))
-            .await?
-            .send_keys(PASSWORD)
-            .await?;
-        client
-            .find(Locator::Css("#login-submit"))
-            .await?
-            .click()
-            .await
-    })
-    .await;
-    step(
-        "see the overview",
-        client
-            .wait()
-            .at_most(STEP)
-            .for_element(Locator::Css("#revenue")),
-    )
-    .await;
+    sign_in(client, &base, "admin@firma.de").await;
 
     // Every page that renders imported or typed text, with the payloads it must show.
     let all: Vec<String> = PAYLOADS.iter().map(|p| (*p).to_owned()).collect();
@@ -376,8 +321,8 @@ async fn the_payload_corpus_renders_as_text_on_every_page_without_a_dialog_or_cs
         "the violation detector works: {found}"
     );
 
-    step("close the browser", client.close()).await;
-    drop(driver);
+    step("close the browser", client.clone().close()).await;
+    drop(browser);
     println!(
         "{{\"test\": \"xss_corpus\", \"payloads\": {}, \"pages\": {}, \"texts_checked\": {checked}, \"executions\": 0}}",
         PAYLOADS.len(),
