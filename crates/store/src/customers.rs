@@ -141,7 +141,8 @@ pub struct Overview {
     pub months: Vec<MonthRow>,
 }
 
-const SUMMARY_COLUMNS: &str =
+/// The columns of a [`CustomerSummary`] from `customers c` (also used by `results.rs`).
+pub(crate) const SUMMARY_COLUMNS: &str =
     "c.id, c.external_id, c.name, c.email, c.city, c.segment, c.party, c.account_owner";
 
 macro_rules! summary_from_row {
@@ -159,6 +160,7 @@ macro_rules! summary_from_row {
         }
     }};
 }
+pub(crate) use summary_from_row;
 
 impl Db {
     /// One page of customers in id order; ask for `limit + 1` to learn whether more follow.

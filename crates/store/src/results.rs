@@ -16,6 +16,7 @@ use chrono::{DateTime, Months, NaiveDate, Utc};
 use sqlx::Row;
 
 use crate::customers::CustomerSummary;
+use crate::customers::{SUMMARY_COLUMNS, summary_from_row};
 use crate::users::on_pool;
 use crate::{Backend, Db, Result};
 
@@ -171,28 +172,10 @@ pub struct AlertChange<'a> {
     pub at: DateTime<Utc>,
 }
 
-const CUSTOMER_COLUMNS: &str =
-    "c.id, c.external_id, c.name, c.email, c.city, c.segment, c.party, c.account_owner";
 const STATUS_COLUMNS: &str = "s.status, s.loss_kind, s.lost_on, s.likely_cause, s.p_alive, \
      s.expected_transactions_52w, s.clv_cents, s.bargain_hunter, s.evidence";
 const ALERT_COLUMNS: &str = "a.id as alert_id, a.signal, a.raised_on, a.evidence as alert_evidence, a.state, \
      a.state_changed_at, a.state_changed_by, a.note, a.first_run_id";
-
-macro_rules! customer_of {
-    ($row:expr) => {{
-        let row = $row;
-        CustomerSummary {
-            id: row.try_get("id")?,
-            external_id: row.try_get("external_id")?,
-            name: row.try_get("name")?,
-            email: row.try_get("email")?,
-            city: row.try_get("city")?,
-            segment: row.try_get("segment")?,
-            party: row.try_get("party")?,
-            account_owner: row.try_get("account_owner")?,
-        }
-    }};
-}
 
 macro_rules! status_of {
     ($row:expr) => {{
@@ -232,7 +215,7 @@ macro_rules! alert_of {
         let row = $row;
         AlertView {
             id: row.try_get("alert_id")?,
-            customer: customer_of!(row),
+            customer: summary_from_row!(row),
             signal: row.try_get("signal")?,
             raised_on: row.try_get("raised_on")?,
             evidence: row.try_get("alert_evidence")?,
@@ -389,7 +372,7 @@ impl Db {
             return Ok(Vec::new());
         };
         let mut sql = format!(
-            "select {CUSTOMER_COLUMNS}, {STATUS_COLUMNS}
+            "select {SUMMARY_COLUMNS}, {STATUS_COLUMNS}
              from customer_status s join customers c on c.id = s.customer_id
              where s.run_id = $1 and s.customer_id > $2"
         );
@@ -420,7 +403,7 @@ impl Db {
             let mut out = Vec::with_capacity(rows.len());
             for row in &rows {
                 out.push(StatusListRow {
-                    customer: customer_of!(row),
+                    customer: summary_from_row!(row),
                     status: status_of!(row),
                 });
             }
@@ -472,7 +455,7 @@ impl Db {
     #[tracing::instrument(skip_all, fields(limit = query.limit))]
     pub async fn alerts(&self, query: &AlertQuery) -> Result<Vec<AlertView>> {
         let mut sql = format!(
-            "select {ALERT_COLUMNS}, {CUSTOMER_COLUMNS}
+            "select {ALERT_COLUMNS}, {SUMMARY_COLUMNS}
              from alerts a join customers c on c.id = a.customer_id where a.id < $1"
         );
         let mut n = 1;
@@ -535,7 +518,7 @@ impl Db {
     /// customer.
     pub async fn alert(&self, id: i64, owner: Option<&str>) -> Result<Option<AlertView>> {
         let sql = format!(
-            "select {ALERT_COLUMNS}, {CUSTOMER_COLUMNS}
+            "select {ALERT_COLUMNS}, {SUMMARY_COLUMNS}
              from alerts a join customers c on c.id = a.customer_id
              where a.id = $1 and ($2 is null or c.account_owner = $2)"
         );
