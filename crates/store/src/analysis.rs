@@ -64,7 +64,7 @@ fn satisfaction(s: &str) -> Satisfaction {
 
 /// Runs the same loading code on either backend: the row types differ, the SQL does not.
 macro_rules! load_all {
-    ($pool:expr) => {{
+    ($pool:expr, $orders_and_lines:expr) => {{
         let pool = $pool;
         let mut ids = Vec::new();
         let mut histories = Vec::new();
@@ -87,43 +87,7 @@ macro_rules! load_all {
         // Ids are usually dense, but deletions and PostgreSQL's identity caching can leave gaps.
         let index: HashMap<i64, usize> = ids.iter().enumerate().map(|(idx, id)| (*id, idx)).collect();
 
-        let mut rows = sqlx::query(
-            "select customer_id, ordered_at, gross_cents, margin_cents, discount_cents, voucher_code,
-                    delivery_promised_on, delivered_on, returned, cancelled
-             from orders",
-        )
-        .fetch(pool);
-        while let Some(row) = rows.try_next().await? {
-            let Some(&idx) = index.get(&row.try_get::<i64, _>(0)?) else { continue };
-            histories[idx].orders.push(OrderFact {
-                ordered_at: row.try_get(1)?,
-                gross: Money::from_cents(row.try_get(2)?),
-                margin: row.try_get::<Option<i64>, _>(3)?.map(Money::from_cents),
-                discount: Money::from_cents(row.try_get(4)?),
-                voucher: row.try_get::<Option<String>, _>(5)?.is_some(),
-                delivery_promised_on: row.try_get(6)?,
-                delivered_on: row.try_get(7)?,
-                returned: row.try_get(8)?,
-                cancelled: row.try_get(9)?,
-            });
-        }
-        drop(rows);
-
-        let mut rows = sqlx::query(
-            "select o.customer_id, o.ordered_at, l.sku, l.unit_price_cents, l.quantity
-             from order_lines l join orders o on o.id = l.order_id",
-        )
-        .fetch(pool);
-        while let Some(row) = rows.try_next().await? {
-            let Some(&idx) = index.get(&row.try_get::<i64, _>(0)?) else { continue };
-            histories[idx].lines.push(LineFact::new(
-                row.try_get(1)?,
-                row.try_get(2)?,
-                Money::from_cents(row.try_get(3)?),
-                row.try_get(4)?,
-            ));
-        }
-        drop(rows);
+        $orders_and_lines(&index, &mut histories).await?;
 
         let mut rows = sqlx::query(
             "select customer_id, opened_at, first_response_at, resolved_at, satisfied from complaints",
@@ -169,13 +133,154 @@ macro_rules! load_all {
     }};
 }
 
+/// Orders and order lines through sqlx (PostgreSQL).
+async fn postgres_orders_and_lines(
+    pool: &sqlx::PgPool,
+    index: &HashMap<i64, usize>,
+    histories: &mut [CustomerHistory],
+) -> Result<()> {
+    let mut rows = sqlx::query(
+        "select customer_id, ordered_at, gross_cents, margin_cents, discount_cents, voucher_code,
+                    delivery_promised_on, delivered_on, returned, cancelled
+             from orders",
+    )
+    .fetch(pool);
+    while let Some(row) = rows.try_next().await? {
+        let Some(&idx) = index.get(&row.try_get::<i64, _>(0)?) else {
+            continue;
+        };
+        histories[idx].orders.push(OrderFact {
+            ordered_at: row.try_get(1)?,
+            gross: Money::from_cents(row.try_get(2)?),
+            margin: row.try_get::<Option<i64>, _>(3)?.map(Money::from_cents),
+            discount: Money::from_cents(row.try_get(4)?),
+            voucher: row.try_get::<Option<String>, _>(5)?.is_some(),
+            delivery_promised_on: row.try_get(6)?,
+            delivered_on: row.try_get(7)?,
+            returned: row.try_get(8)?,
+            cancelled: row.try_get(9)?,
+        });
+    }
+    drop(rows);
+
+    let mut rows = sqlx::query(
+        "select o.customer_id, o.ordered_at, l.sku, l.unit_price_cents, l.quantity
+             from order_lines l join orders o on o.id = l.order_id",
+    )
+    .fetch(pool);
+    while let Some(row) = rows.try_next().await? {
+        let Some(&idx) = index.get(&row.try_get::<i64, _>(0)?) else {
+            continue;
+        };
+        histories[idx].lines.push(LineFact::new(
+            row.try_get(1)?,
+            row.try_get(2)?,
+            Money::from_cents(row.try_get(3)?),
+            row.try_get(4)?,
+        ));
+    }
+    drop(rows);
+
+    Ok(())
+}
+
+fn sqlite_instant(text: Option<&str>, what: &str) -> Result<DateTime<Utc>> {
+    let text = text.ok_or_else(|| crate::Error::Sqlite(format!("{what} is NULL")))?;
+    parse_instant(text)
+        .ok_or_else(|| crate::Error::Sqlite(format!("{what}: '{text}' is not a timestamp")))
+}
+
+/// An instant as SQLite holds it: RFC 3339 (what winback writes), or a plain date and time
+/// in UTC (what other tools write).
+fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    ["%F %T%.f%:z", "%F %T%.f", "%FT%T%.f"]
+        .iter()
+        .find_map(|f| {
+            DateTime::parse_from_str(text, f)
+                .map(|t| t.with_timezone(&Utc))
+                .ok()
+                .or_else(|| {
+                    chrono::NaiveDateTime::parse_from_str(text, f)
+                        .ok()
+                        .map(|t| t.and_utc())
+                })
+        })
+}
+
+fn sqlite_date(text: Option<&str>, what: &str) -> Result<Option<NaiveDate>> {
+    text.map(|t| {
+        NaiveDate::parse_from_str(t, "%F")
+            .map_err(|_| crate::Error::Sqlite(format!("{what}: '{t}' is not a date")))
+    })
+    .transpose()
+}
+
+/// Orders and order lines straight through SQLite's C API (see `sqlite_fast::for_each_row`).
+async fn sqlite_orders_and_lines(
+    pool: &sqlx::SqlitePool,
+    index: &HashMap<i64, usize>,
+    histories: &mut [CustomerHistory],
+) -> Result<()> {
+    let mut conn = pool.acquire().await?;
+    crate::sqlite_fast::for_each_row(
+        &mut conn,
+        c"select customer_id, ordered_at, gross_cents, margin_cents, discount_cents, voucher_code,
+                 delivery_promised_on, delivered_on, returned, cancelled
+          from orders",
+        |row| {
+            let Some(&idx) = index.get(&row.int(0)) else {
+                return Ok(());
+            };
+            histories[idx].orders.push(OrderFact {
+                ordered_at: sqlite_instant(row.text(1)?, "orders.ordered_at")?,
+                gross: Money::from_cents(row.int(2)),
+                margin: row.opt_int(3).map(Money::from_cents),
+                discount: Money::from_cents(row.int(4)),
+                voucher: row.text(5)?.is_some(),
+                delivery_promised_on: sqlite_date(row.text(6)?, "orders.delivery_promised_on")?,
+                delivered_on: sqlite_date(row.text(7)?, "orders.delivered_on")?,
+                returned: row.int(8) != 0,
+                cancelled: row.int(9) != 0,
+            });
+            Ok(())
+        },
+    )
+    .await?;
+    crate::sqlite_fast::for_each_row(
+        &mut conn,
+        c"select o.customer_id, o.ordered_at, l.sku, l.unit_price_cents, l.quantity
+          from order_lines l join orders o on o.id = l.order_id",
+        |row| {
+            let Some(&idx) = index.get(&row.int(0)) else {
+                return Ok(());
+            };
+            histories[idx].lines.push(LineFact::new(
+                sqlite_instant(row.text(1)?, "orders.ordered_at")?,
+                row.text(2)?.map(str::to_owned),
+                Money::from_cents(row.int(3)),
+                row.int(4),
+            ));
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 impl Db {
     /// Loads every customer's orders, order lines, complaints and contracts.
     #[tracing::instrument(skip_all)]
     pub async fn load_histories(&self) -> Result<LoadedHistories> {
         Ok(match self {
-            Db::Sqlite(pool) => load_all!(pool),
-            Db::Postgres(pool) => load_all!(pool),
+            Db::Sqlite(pool) => load_all!(pool, |index, histories| sqlite_orders_and_lines(
+                pool, index, histories
+            )),
+            Db::Postgres(pool) => load_all!(pool, |index, histories| postgres_orders_and_lines(
+                pool, index, histories
+            )),
         })
     }
 

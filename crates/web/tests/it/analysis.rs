@@ -262,3 +262,66 @@ async fn step_one_pages_and_api_show_the_stored_analysis(app: &TestApp) {
     assert!(!html.contains(&format!("id=\"alert-{}\"", other.id)));
 }
 both_backends!(step_one_pages_and_api_show_the_stored_analysis);
+
+/// What `load_histories` reads back (on SQLite through the C API, on PostgreSQL through
+/// sqlx) is what the demo company holds: every customer's orders, lines, complaints and
+/// contracts, field by field (order within a customer aside).
+async fn histories_load_back_exactly_as_imported(app: &TestApp) {
+    use winback_engine::analysis::CustomerHistory;
+    let customers = import_demo(&app.db, 120).await;
+    let loaded = app.db.load_histories().await.unwrap();
+    assert_eq!(loaded.histories.len(), customers.len());
+    let normal = |h: &CustomerHistory| {
+        let mut h = h.clone();
+        h.orders.sort_by_key(|o| (o.ordered_at, o.gross));
+        h.lines.sort_by(|a, b| {
+            (a.ordered_at, a.sku(), a.unit_price, a.quantity).cmp(&(
+                b.ordered_at,
+                b.sku(),
+                b.unit_price,
+                b.quantity,
+            ))
+        });
+        h.complaints.sort_by_key(|q| q.opened_at);
+        h.contracts.sort_by_key(|k| k.started_on);
+        h
+    };
+    let mut orders = 0;
+    let mut lines = 0;
+    for c in &customers {
+        let expected = normal(&CustomerHistory::from_demo(c));
+        let got = loaded
+            .histories
+            .iter()
+            .find(|h| h.external_id == expected.external_id)
+            .unwrap_or_else(|| panic!("{} is loaded", expected.external_id));
+        let got = normal(got);
+        assert_eq!(
+            got.orders, expected.orders,
+            "orders of {}",
+            expected.external_id
+        );
+        assert_eq!(
+            got.lines, expected.lines,
+            "lines of {}",
+            expected.external_id
+        );
+        assert_eq!(
+            got.complaints, expected.complaints,
+            "complaints of {}",
+            expected.external_id
+        );
+        assert_eq!(
+            got.contracts, expected.contracts,
+            "contracts of {}",
+            expected.external_id
+        );
+        orders += got.orders.len();
+        lines += got.lines.len();
+    }
+    assert!(
+        orders > 500 && lines > 500,
+        "a real test: {orders} orders, {lines} lines"
+    );
+}
+both_backends!(histories_load_back_exactly_as_imported);
