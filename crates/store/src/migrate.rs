@@ -45,6 +45,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_session_idle.sql"),
         postgres: include_str!("../migrations/postgres/0005_session_idle.sql"),
     },
+    Migration {
+        version: 6,
+        name: "analysis_reports",
+        sqlite: include_str!("../migrations/sqlite/0006_analysis_reports.sql"),
+        postgres: include_str!("../migrations/postgres/0006_analysis_reports.sql"),
+    },
 ];
 
 const CREATE_LOG: &str = "create table if not exists schema_migrations (

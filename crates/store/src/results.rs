@@ -242,6 +242,33 @@ impl Db {
         })
     }
 
+    /// Keeps a report (`validation` or `backtest`, as JSON) with its run; a second one of
+    /// the same kind replaces the first.
+    pub async fn save_report(&self, run_id: i64, kind: &str, body: &str) -> Result<()> {
+        const SQL: &str = "insert into analysis_reports (run_id, kind, body) values ($1, $2, $3)
+             on conflict (run_id, kind) do update set body = excluded.body";
+        on_pool!(self, |pool| {
+            sqlx::query(SQL)
+                .bind(run_id)
+                .bind(kind.to_owned())
+                .bind(body.to_owned())
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
+    }
+
+    /// The newest report of `kind` with the run it belongs to.
+    pub async fn latest_report(&self, kind: &str) -> Result<Option<(i64, String)>> {
+        const SQL: &str = "select run_id, body from analysis_reports where kind = $1 order by run_id desc limit 1";
+        on_pool!(self, |pool| {
+            Ok(sqlx::query_as::<_, (i64, String)>(SQL)
+                .bind(kind.to_owned())
+                .fetch_optional(pool)
+                .await?)
+        })
+    }
+
     /// The latest run in numbers; `None` before the first analysis.
     #[tracing::instrument(skip_all)]
     pub async fn run_summary(&self, owner: Option<&str>) -> Result<Option<RunSummary>> {

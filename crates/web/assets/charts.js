@@ -15,8 +15,10 @@
     var data = JSON.parse(block.textContent);
     var locale = data.locale;
     var chart = echarts.init(target, null, { renderer: "svg", locale: locale === "de" ? "DE" : "EN" });
-    // Stacked bars share one axis; otherwise every series gets its own.
-    var axes = (data.stack ? data.series.slice(0, 1) : data.series).map(function (s) {
+    // Stacked bars, and series marked `shared` (expected against actual), share one axis;
+    // otherwise every series gets its own.
+    var oneAxis = data.stack || data.shared;
+    var axes = (oneAxis ? data.series.slice(0, 1) : data.series).map(function (s) {
       return { type: "value", axisLabel: { formatter: function (v) { return s.money ? money(v, locale) : number(v, locale); } } };
     });
     chart.setOption({
@@ -31,7 +33,7 @@
       yAxis: axes,
       series: data.series.map(function (s, idx) {
         return {
-          name: s.name, type: s.kind, yAxisIndex: data.stack ? 0 : idx, data: s.values,
+          name: s.name, type: s.kind, yAxisIndex: oneAxis ? 0 : idx, data: s.values,
           stack: data.stack ? "total" : undefined, showSymbol: data.labels.length < 30,
           tooltip: { valueFormatter: function (v) { return s.money ? money(v, locale) : number(v, locale); } }
         };

@@ -50,6 +50,156 @@ pub struct OverviewAnalysis {
     pub finished: String,
     pub can_run: bool,
     pub message: Option<String>,
+    pub quality: Option<Quality>,
+}
+
+/// How well the model and the statuses hold up on the company's own data (the reports kept
+/// with the latest run that has them).
+#[derive(Default)]
+pub struct Quality {
+    pub tracking_note: String,
+    pub tracking_chart: String,
+    pub frequency_chart: String,
+    /// (repeat purchases, customers, expected mean, actual mean)
+    pub frequency_rows: Vec<(String, String, String, String)>,
+    pub backtest_note: String,
+    pub calibration_chart: String,
+    /// (P(alive) range, customers, mean P(alive), share that bought again)
+    pub calibration_rows: Vec<(String, String, String, String)>,
+    /// (status, customers, bought again, precision, recall)
+    pub status_rows: Vec<(String, String, String, String, String)>,
+}
+
+fn quality(
+    tr: &Tr,
+    validation: Option<&serde_json::Value>,
+    backtest: Option<&serde_json::Value>,
+) -> Option<Quality> {
+    if validation.is_none() && backtest.is_none() {
+        return None;
+    }
+    let locale = tr.code();
+    let f = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+    let date = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%F").ok())
+            .map(|d| tr.date(d))
+            .unwrap_or_default()
+    };
+    let mut q = Quality::default();
+    if let Some(v) = validation {
+        let weekly = v["weekly"].as_array().cloned().unwrap_or_default();
+        q.tracking_note = tr.f(
+            "quality.tracking_note",
+            &[
+                ("calibration_end", &date(&v["calibration_end"])),
+                ("holdout_end", &date(&v["holdout_end"])),
+                ("expected", &tr.dec(f(&v["expected_holdout_total"]), 0)),
+                (
+                    "actual",
+                    &tr.num(v["actual_holdout_total"].as_u64().unwrap_or(0)),
+                ),
+            ],
+        );
+        q.tracking_chart = script_json(&serde_json::json!({
+            "locale": locale,
+            "shared": true,
+            "labels": weekly.iter().map(|w| w["week"].to_string()).collect::<Vec<_>>(),
+            "series": [
+                {"name": tr.t("quality.expected"), "kind": "line", "money": false,
+                 "values": weekly.iter().map(|w| (f(&w["expected"]) * 10.0).round() / 10.0).collect::<Vec<_>>()},
+                {"name": tr.t("quality.actual"), "kind": "line", "money": false,
+                 "values": weekly.iter().map(|w| w["actual"].as_u64().unwrap_or(0)).collect::<Vec<_>>()},
+            ],
+        }));
+        let by_frequency = v["by_frequency"].as_array().cloned().unwrap_or_default();
+        let label = |p: &serde_json::Value| {
+            let n = p["frequency"].as_u64().unwrap_or(0).to_string();
+            if p["and_more"].as_bool().unwrap_or(false) {
+                format!("{n}+")
+            } else {
+                n
+            }
+        };
+        q.frequency_rows = by_frequency
+            .iter()
+            .map(|p| {
+                (
+                    label(p),
+                    tr.num(p["customers"].as_u64().unwrap_or(0)),
+                    tr.dec(f(&p["expected"]), 2),
+                    tr.dec(f(&p["actual"]), 2),
+                )
+            })
+            .collect();
+        q.frequency_chart = script_json(&serde_json::json!({
+            "locale": locale,
+            "shared": true,
+            "labels": by_frequency.iter().map(label).collect::<Vec<_>>(),
+            "series": [
+                {"name": tr.t("quality.expected"), "kind": "line", "money": false,
+                 "values": by_frequency.iter().map(|p| (f(&p["expected"]) * 100.0).round() / 100.0).collect::<Vec<_>>()},
+                {"name": tr.t("quality.actual"), "kind": "bar", "money": false,
+                 "values": by_frequency.iter().map(|p| (f(&p["actual"]) * 100.0).round() / 100.0).collect::<Vec<_>>()},
+            ],
+        }));
+    }
+    if let Some(b) = backtest {
+        q.backtest_note = tr.f(
+            "quality.backtest_note",
+            &[
+                ("as_of", &date(&b["as_of"])),
+                ("days", &b["horizon_days"].to_string()),
+                ("customers", &tr.num(b["customers"].as_u64().unwrap_or(0))),
+                ("bought", &tr.num(b["bought_again"].as_u64().unwrap_or(0))),
+                ("expected", &tr.dec(f(&b["expected_purchases"]), 0)),
+                (
+                    "actual",
+                    &tr.num(b["actual_purchases"].as_u64().unwrap_or(0)),
+                ),
+            ],
+        );
+        q.status_rows = b["statuses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| {
+                (
+                    label(tr, "status", s["status"].as_str().unwrap_or("")),
+                    tr.num(s["customers"].as_u64().unwrap_or(0)),
+                    tr.num(s["bought_again"].as_u64().unwrap_or(0)),
+                    tr.pct(f(&s["precision"])),
+                    tr.pct(f(&s["recall"])),
+                )
+            })
+            .collect();
+        let bins = b["calibration"].as_array().cloned().unwrap_or_default();
+        let range =
+            |c: &serde_json::Value| format!("{}–{}", tr.pct(f(&c["from"])), tr.pct(f(&c["to"])));
+        q.calibration_rows = bins
+            .iter()
+            .map(|c| {
+                (
+                    range(c),
+                    tr.num(c["customers"].as_u64().unwrap_or(0)),
+                    tr.pct(f(&c["mean_p_alive"])),
+                    tr.pct(f(&c["bought_again"])),
+                )
+            })
+            .collect();
+        q.calibration_chart = script_json(&serde_json::json!({
+            "locale": locale,
+            "shared": true,
+            "labels": bins.iter().map(range).collect::<Vec<_>>(),
+            "series": [
+                {"name": tr.t("quality.mean_p_alive"), "kind": "line", "money": false,
+                 "values": bins.iter().map(|c| (f(&c["mean_p_alive"]) * 1000.0).round() / 1000.0).collect::<Vec<_>>()},
+                {"name": tr.t("quality.bought_again"), "kind": "bar", "money": false,
+                 "values": bins.iter().map(|c| (f(&c["bought_again"]) * 1000.0).round() / 1000.0).collect::<Vec<_>>()},
+            ],
+        }));
+    }
+    Some(q)
 }
 
 pub async fn overview_analysis(
@@ -78,10 +228,17 @@ pub async fn overview_analysis(
         finished: String::new(),
         can_run,
         message,
+        quality: None,
     };
     let Some(summary) = summary else {
         return Ok(out);
     };
+    let report = |body: Option<(i64, String)>| {
+        body.and_then(|(_, json)| serde_json::from_str::<serde_json::Value>(&json).ok())
+    };
+    let validation = report(state.db.latest_report("validation").await?);
+    let backtest = report(state.db.latest_report("backtest").await?);
+    out.quality = quality(tr, validation.as_ref(), backtest.as_ref());
     let locale = tr.code();
     out.as_of = tr.f(
         "analysis.as_of",

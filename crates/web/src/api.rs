@@ -58,6 +58,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(enable_user))
         .routes(routes!(analysis_latest))
         .routes(routes!(analysis_lost_by_month))
+        .routes(routes!(analysis_report))
         .routes(routes!(analysis_run))
         .routes(routes!(customer_history))
         .routes(routes!(list_alerts))
@@ -754,6 +755,47 @@ async fn analysis_lost_by_month(
             })
             .collect(),
     ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReportJson {
+    pub run_id: i64,
+    /// `validation` or `backtest`.
+    pub kind: String,
+    /// `validation`: the model fitted without the last 26 weeks, with `weekly` cumulative
+    /// expected and actual repeat purchases and the conditional expectations `by_frequency`;
+    /// `backtest`: the statuses as of 180 days before the run against what happened, per
+    /// status (`precision`, `recall`) and as P(alive) `calibration` by decile.
+    #[schema(value_type = Object)]
+    pub report: serde_json::Value,
+}
+
+/// How well the analysis holds up on the company's own data: the model's holdout
+/// validation or the backtest of the statuses, from the latest run that has one (company
+/// wide aggregates). 404 before the first such run or for another kind.
+#[utoipa::path(get, path = "/analysis/reports/{kind}", tag = "analysis",
+    params(("kind" = String, Path, description = "validation or backtest")),
+    responses((status = 200, body = ReportJson), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn analysis_report(
+    State(state): State<AppState>,
+    Signed(_viewer): Signed,
+    Path(kind): Path<String>,
+) -> Result<Json<ReportJson>> {
+    if !matches!(kind.as_str(), "validation" | "backtest") {
+        return Err(Error::NotFound);
+    }
+    let (run_id, body) = state
+        .db
+        .latest_report(&kind)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let report = serde_json::from_str(&body)
+        .map_err(|e| Error::Internal(anyhow::anyhow!("the stored {kind} report: {e}")))?;
+    Ok(Json(ReportJson {
+        run_id,
+        kind,
+        report,
+    }))
 }
 
 #[derive(Serialize, ToSchema)]

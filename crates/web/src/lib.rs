@@ -20,6 +20,7 @@ pub mod evidence;
 pub mod i18n;
 pub mod import_service;
 mod pages;
+pub mod quality;
 mod uploads;
 
 use std::net::SocketAddr;

@@ -151,6 +151,13 @@ pub async fn analyze_and_store(db: &Db, as_of: NaiveDate) -> anyhow::Result<Stor
         .save_analysis(&meta, statuses, alerts)
         .await
         .context("while storing the analysis")?;
+    let reports =
+        tokio::task::block_in_place(|| winback_web::quality::reports(&loaded, as_of, &settings));
+    for (kind, body) in reports {
+        db.save_report(run_id, kind, &body.to_string())
+            .await
+            .with_context(|| format!("while storing the {kind} report"))?;
+    }
     let external_ids = loaded
         .histories
         .into_iter()

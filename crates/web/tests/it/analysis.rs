@@ -64,6 +64,73 @@ async fn step_one_pages_and_api_show_the_stored_analysis(app: &TestApp) {
     assert!(summary.count("lost") > 0 && lost_with_day > 0);
     assert!(html.contains("id=\"chart-lost\""));
 
+    // How well it holds up: the reports kept with the run, on the page and in the API.
+    for id in [
+        "chart-tracking",
+        "chart-frequency",
+        "frequency-table",
+        "backtest-statuses",
+        "chart-calibration",
+    ] {
+        assert!(
+            html.contains(&format!("id=\"{id}\"")),
+            "{id} on the overview"
+        );
+    }
+    let reader = app.token(&analyst).await;
+    let v: serde_json::Value = app
+        .get_bearer(&reader, "/api/v1/analysis/reports/validation")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let weekly = v["report"]["weekly"].as_array().unwrap();
+    assert!(
+        weekly.len() > 26,
+        "weeks from the first purchase: {}",
+        weekly.len()
+    );
+    let actual: Vec<u64> = weekly
+        .iter()
+        .map(|w| w["actual"].as_u64().unwrap())
+        .collect();
+    assert!(actual.windows(2).all(|w| w[0] <= w[1]), "cumulative");
+    let holdout_actual = v["report"]["actual_holdout_total"].as_u64().unwrap();
+    let holdout_expected = v["report"]["expected_holdout_total"].as_f64().unwrap();
+    assert!(holdout_actual > 0 && holdout_expected > 0.0);
+    assert!(
+        html.contains(&tr.num(holdout_actual)),
+        "the page names the holdout's {holdout_actual} repeat purchases"
+    );
+    let b: serde_json::Value = app
+        .get_bearer(&reader, "/api/v1/analysis/reports/backtest")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let statuses = b["report"]["statuses"].as_array().unwrap();
+    let scored: u64 = statuses
+        .iter()
+        .map(|s| s["customers"].as_u64().unwrap())
+        .sum();
+    assert_eq!(scored, b["report"]["customers"].as_u64().unwrap());
+    assert!(
+        statuses
+            .iter()
+            .all(|s| (0.0..=1.0).contains(&s["precision"].as_f64().unwrap()))
+    );
+    assert_eq!(
+        b["report"]["calibration"].as_array().unwrap().len(),
+        10,
+        "deciles"
+    );
+    assert_eq!(
+        app.get_bearer(&reader, "/api/v1/analysis/reports/other")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
     // The API says the same.
     let token = app.token(&manager).await;
     let latest: serde_json::Value = app

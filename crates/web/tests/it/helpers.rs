@@ -392,7 +392,11 @@ pub async fn store_analysis(db: &Db, as_of: chrono::NaiveDate) -> anyhow::Result
             loglik: Some(-10.0),
             started_at,
         };
-        return Ok(db.save_analysis(&meta, statuses, alerts).await?);
+        let run_id = db.save_analysis(&meta, statuses, alerts).await?;
+        // A stand-in backtest report too (three customers are too few for a real one).
+        let backtest = r#"{"as_of":"2025-09-02","horizon_days":180,"customers":3,"bought_again":2,"inactive_recall":1.0,"expected_purchases":2.5,"actual_purchases":2,"statuses":[{"status":"active","customers":2,"bought_again":2,"precision":1.0,"recall":1.0}],"calibration":[{"from":0.0,"to":1.0,"customers":3,"mean_p_alive":0.6,"bought_again":0.67}]}"#;
+        db.save_report(run_id, "backtest", backtest).await?;
+        return Ok(run_id);
     }
     let a = tokio::task::block_in_place(|| {
         analysis::analyze(
@@ -442,5 +446,13 @@ pub async fn store_analysis(db: &Db, as_of: chrono::NaiveDate) -> anyhow::Result
         loglik: Some(a.model.loglik),
         started_at,
     };
-    Ok(db.save_analysis(&meta, statuses, alerts).await?)
+    let run_id = db.save_analysis(&meta, statuses, alerts).await?;
+    // The quality reports, as `analyze_and_store` keeps them.
+    let reports = tokio::task::block_in_place(|| {
+        winback_web::quality::reports(&loaded, as_of, &Settings::default())
+    });
+    for (kind, body) in reports {
+        db.save_report(run_id, kind, &body.to_string()).await?;
+    }
+    Ok(run_id)
 }

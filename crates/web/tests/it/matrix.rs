@@ -239,6 +239,10 @@ async fn every_role_gets_exactly_what_the_role_rules_allow(app: &TestApp) {
             Rule::SignedIn,
         ),
         (
+            Call::Get("/api/v1/analysis/reports/backtest".into()),
+            Rule::SignedIn,
+        ),
+        (
             Call::Get("/api/v1/customers?status=at_risk".into()),
             Rule::SignedIn,
         ),

@@ -88,6 +88,7 @@ fn used_keys() -> BTreeSet<String> {
                     "cause",
                     "signal",
                     "alert_state",
+                    "quality",
                 ]
                 .contains(&section);
                 if well_formed && catalogue_section {
