@@ -261,6 +261,17 @@ async fn a_manager_signs_in_switches_language_imports_a_bad_file_and_sees_every_
                     .for_element(Locator::Css("#chart-revenue svg")),
             )
             .await;
+            // The quality section's chart (one shared axis for two series) draws too.
+            let quality = step(
+                "the quality chart draws",
+                client
+                    .wait()
+                    .at_most(STEP)
+                    .for_element(Locator::Css("#chart-calibration svg")),
+            )
+            .await;
+            let png = step("screenshot of the quality chart", quality.screenshot()).await;
+            std::fs::write(shots.join("overview-quality.png"), png).unwrap();
         }
         let png = step("screenshot", client.screenshot()).await;
         assert!(png.len() > 1000, "a real screenshot of {name}");
