@@ -107,6 +107,15 @@ pub struct ServeArgs {
         default_value_t = 24
     )]
     pub analyze_every: u64,
+    /// Sign out a browser session unused for MINUTES (at least 1).
+    #[arg(
+        long,
+        value_name = "MINUTES",
+        env = "WINBACK_SESSION_IDLE",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub session_idle: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -90,7 +90,7 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
                 let db = open(&url).await?;
                 serve::ensure_admin(&db).await?;
                 if !args.no_serve {
-                    serve::serve(db, &args.listen, 24).await?;
+                    serve::serve(db, &args.listen, 24, 30).await?;
                 } else {
                     db.close().await;
                 }
@@ -100,7 +100,7 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => {
             let db = open(&url).await?;
             serve::ensure_admin(&db).await?;
-            serve::serve(db, &args.listen, args.analyze_every).await?;
+            serve::serve(db, &args.listen, args.analyze_every, args.session_idle).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::User(cli::UserCommand::Add(args)) => {

@@ -80,11 +80,18 @@ pub async fn schedule(db: Db, analyzer: Analyzer, every: std::time::Duration) {
     }
 }
 
-/// Serves until Ctrl-C; analyses every `analyze_every_hours` (0: never) in the background.
-pub async fn serve(db: Db, listen: &str, analyze_every_hours: u64) -> anyhow::Result<()> {
+/// Serves until Ctrl-C; analyses every `analyze_every_hours` (0: never) in the background
+/// and signs out sessions unused for `session_idle_minutes`.
+pub async fn serve(
+    db: Db,
+    listen: &str,
+    analyze_every_hours: u64,
+    session_idle_minutes: u64,
+) -> anyhow::Result<()> {
     let analyzer = analyzer(&db);
     let config = WebConfig {
         analyzer: Some(analyzer.clone()),
+        session_idle: std::time::Duration::from_secs(session_idle_minutes.max(1) * 60),
         ..WebConfig::default()
     };
     let schedule = (analyze_every_hours > 0).then(|| {
