@@ -1082,6 +1082,27 @@ fn choices_from_form(form: &[(String, String)]) -> Result<ImportChoices> {
     Ok(choices)
 }
 
+/// What the check and the commit of an uploaded file share: the role check, the upload
+/// (`Err` holds the "expired" page when it is gone) and the choices of the form.
+fn upload_and_choices(
+    state: &AppState,
+    viewer: &Viewer,
+    lang: Lang,
+    id: &str,
+    form: &[(String, String)],
+    dry_run: bool,
+) -> Result<std::result::Result<(crate::uploads::Upload, ImportChoices), Response>> {
+    if !allowed(viewer.user.role, Permission::Import) {
+        return Err(Error::Forbidden);
+    }
+    let Some(upload) = state.uploads.get(id, viewer.user.id) else {
+        return expired(viewer, lang).map(Err);
+    };
+    let mut choices = choices_from_form(form)?;
+    choices.dry_run = dry_run;
+    Ok(Ok((upload, choices)))
+}
+
 async fn import_check(
     State(state): State<AppState>,
     Signed(viewer): Signed,
@@ -1089,14 +1110,10 @@ async fn import_check(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
-    if !allowed(viewer.user.role, Permission::Import) {
-        return Err(Error::Forbidden);
-    }
-    let Some(upload) = state.uploads.get(&id, viewer.user.id) else {
-        return expired(&viewer, lang);
+    let (upload, choices) = match upload_and_choices(&state, &viewer, lang, &id, &form, true)? {
+        Ok(found) => found,
+        Err(expired) => return Ok(expired),
     };
-    let mut choices = choices_from_form(&form)?;
-    choices.dry_run = true;
     let result = run_import(&state, &upload, &choices).await?;
     check_page(
         Page::new(&viewer, lang, "import"),
@@ -1115,14 +1132,10 @@ async fn import_commit(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
-    if !allowed(viewer.user.role, Permission::Import) {
-        return Err(Error::Forbidden);
-    }
-    let Some(upload) = state.uploads.get(&id, viewer.user.id) else {
-        return expired(&viewer, lang);
+    let (upload, choices) = match upload_and_choices(&state, &viewer, lang, &id, &form, false)? {
+        Ok(found) => found,
+        Err(expired) => return Ok(expired),
     };
-    let mut choices = choices_from_form(&form)?;
-    choices.dry_run = false;
     let result = run_import(&state, &upload, &choices).await?;
     let committed = result.as_ref().is_ok_and(|r| r.committed);
     if committed {
