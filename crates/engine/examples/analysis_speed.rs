@@ -5,6 +5,10 @@
 
 use std::time::Instant;
 
+/// The allocator of the `winback` binary, so the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use chrono::NaiveDate;
 use winback_engine::analysis::{CustomerHistory, ProductFact, Settings, analyze};
 use winback_engine::demo::{Demo, DemoConfig};
@@ -58,6 +62,7 @@ fn main() {
         .and_then(|r| r.parse().ok())
         .unwrap_or(3);
     for run in 1..=runs {
+        let rss_before = rss_mib();
         let started = Instant::now();
         let analysis = analyze(&histories, &products, as_of, &settings).expect("analysis");
         let secs = started.elapsed().as_secs_f64();
@@ -65,9 +70,31 @@ fn main() {
         println!(
             "run {run}: analysed {customers} customers on {threads} threads in {secs:.2} s \
              ({:.0} customers/s): active {active}, at risk {at_risk}, sleeping {sleeping}, \
-             lost {lost}, {} alerts",
+             lost {lost}, {} alerts; resident memory {rss_before} -> {} MiB (peak {} MiB)",
             customers as f64 / secs,
-            analysis.alerts.len()
+            analysis.alerts.len(),
+            rss_mib(),
+            peak_mib(),
         );
     }
+}
+
+/// A field of /proc/self/status in MiB (0 where there is none, e.g. not on Linux).
+fn status_mib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(field))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}
+
+fn rss_mib() -> u64 {
+    status_mib("VmRSS:")
+}
+
+fn peak_mib() -> u64 {
+    status_mib("VmHWM:")
 }

@@ -606,12 +606,18 @@ fn fast_insert(kind: Kind, spec: &Spec, now: &str) -> Option<(String, &'static M
             .strip_prefix("s.")
             .expect("staging sources are s.<column>");
         values.push(match source {
+            // The customer's id is looked up in memory by the writer (`CustomerIds`) and
+            // bound as the staging column `customer_id`; rows naming only an e-mail address
+            // (or an unknown id) fall back to the address, as the staging path does.
             "customer_id" => format!(
-                "coalesce((select id from customers where external_id = {}), (select min(id) from customers where email = {}))",
-                param("customer_external_id"),
+                "coalesce({}, (select min(id) from customers where email = {}))",
+                param("customer_id"),
                 param("customer_email")
             ),
-            "order_id" => format!("(select id from orders where external_id = {})", param("order_external_id")),
+            "order_id" => format!(
+                "(select id from orders where external_id = {})",
+                param("order_external_id")
+            ),
             other => param(other),
         });
     }
@@ -638,6 +644,18 @@ struct Fast {
     messages: &'static Messages,
     problems: Vec<RowProblem>,
     inserted: u64,
+    /// Every customer's id by external id, for kinds that refer to customers: a hash
+    /// lookup per row instead of a b-tree search in SQLite (a third of the writer's time).
+    customer_ids: Option<CustomerIds>,
+}
+
+/// Customer ids by external id, read once when a fast import starts (nothing adds
+/// customers during it: `--create-customers` takes the staging path).
+struct CustomerIds {
+    ids: std::collections::HashMap<Box<str>, i64>,
+    /// Index of the staged values holding the customer's external id and the resolved id.
+    external_id: usize,
+    resolved: usize,
 }
 
 /// A record converted into the staging values of its kind, ready to bind.
@@ -698,12 +716,26 @@ fn sqlite_instant(t: DateTime<Utc>) -> String {
     out
 }
 
+/// Appends `n` in decimal, left-padded with zeros to `width` digits, without allocating
+/// (this runs for every date of every imported row).
 fn push_padded(out: &mut String, n: u32, width: usize) {
-    let digits = n.to_string();
-    for _ in digits.len()..width {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    let mut rest = n;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for _ in digits.len() - start..width {
         out.push('0');
     }
-    out.push_str(&digits);
+    for &d in &digits[start..] {
+        out.push(char::from(d));
+    }
 }
 
 /// One value in PostgreSQL's COPY CSV format.
@@ -808,6 +840,34 @@ impl Db {
                         .await?;
                 }
                 let dropped_indexes = indexes.into_iter().map(|(_, create)| create).collect();
+                let customer_ids = match spec.customer_links {
+                    [link] => {
+                        let position = |name: &str| {
+                            spec.stage
+                                .iter()
+                                .position(|(n, _)| *n == name)
+                                .expect("a staging column")
+                        };
+                        let mut ids = std::collections::HashMap::new();
+                        sqlite_fast::for_each_row(
+                            &mut **conn,
+                            c"select external_id, id from customers",
+                            |row| {
+                                if let Some(external_id) = row.text(0)? {
+                                    ids.insert(Box::from(external_id), row.int(1));
+                                }
+                                Ok(())
+                            },
+                        )
+                        .await?;
+                        Some(CustomerIds {
+                            ids,
+                            external_id: position(link.external_id),
+                            resolved: position(link.resolved),
+                        })
+                    }
+                    _ => None,
+                };
                 return Ok(ImportSession {
                     tx,
                     backend: Backend::Sqlite,
@@ -824,6 +884,7 @@ impl Db {
                         messages,
                         problems: Vec::new(),
                         inserted: 0,
+                        customer_ids,
                     }),
                 });
             }
@@ -920,7 +981,16 @@ impl ImportSession {
             return Ok(());
         }
         if let Some(fast) = &mut self.fast {
-            let rows = std::mem::replace(&mut self.buffer, Vec::with_capacity(FAST_BATCH));
+            let mut rows = std::mem::replace(&mut self.buffer, Vec::with_capacity(FAST_BATCH));
+            if let Some(c) = &fast.customer_ids {
+                for (_, values) in &mut rows {
+                    if let V::Text(Some(external_id)) = &values[c.external_id]
+                        && let Some(&id) = c.ids.get(external_id.as_str())
+                    {
+                        values[c.resolved] = V::Int(Some(id));
+                    }
+                }
+            }
             self.staged += rows.len() as u64;
             let Tx::Sqlite(tx) = &mut self.tx else {
                 unreachable!("the fast path is SQLite only")
@@ -1164,9 +1234,11 @@ impl ImportSession {
         self.flush().await?;
         if let Some(fast) = self.fast.take() {
             self.counts.inserted = fast.inserted;
+            let started = std::time::Instant::now();
             for create in fast.dropped_indexes {
                 self.execute(create).await?;
             }
+            tracing::info!(seconds = started.elapsed().as_secs_f64(), "indexes rebuilt");
             return self.finish(meta).await;
         }
         let spec = self.spec;
@@ -1286,10 +1358,12 @@ impl ImportSession {
             .execute(conn)
             .await?;
         });
+        let started = std::time::Instant::now();
         match self.tx {
             Tx::Sqlite(tx) => tx.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,
         }
+        tracing::info!(seconds = started.elapsed().as_secs_f64(), "committed");
         Ok(counts)
     }
 
@@ -1314,6 +1388,7 @@ mod tests {
         for (y, mo, d, h, mi, s, nanos) in [
             (2024, 1, 3, 9, 30, 0, 0),
             (1999, 12, 31, 23, 59, 59, 0),
+            (5, 2, 3, 4, 5, 6, 0),
             (2026, 11, 24, 0, 0, 0, 5_000_000),
         ] {
             let t = Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()

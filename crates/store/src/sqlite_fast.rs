@@ -65,7 +65,8 @@ pub(crate) async fn insert_rows(
     let mut result = Ok(());
     for (line, values) in rows {
         // SAFETY: `stmt` is a valid prepared statement of this connection; every bound text
-        // is copied by SQLite (SQLITE_TRANSIENT) before the bind call returns.
+        // is borrowed (SQLITE_STATIC) from `values`, which outlives the step, and the
+        // bindings are cleared before `values` is dropped.
         let rc = unsafe {
             for (idx, value) in values.iter().enumerate() {
                 let param = idx as c_int + 1;
@@ -73,9 +74,11 @@ pub(crate) async fn insert_rows(
                     V::Text(Some(s)) => bind_text(stmt, param, s),
                     V::Int(Some(n)) => ffi::sqlite3_bind_int64(stmt, param, *n),
                     V::Bool(b) => ffi::sqlite3_bind_int64(stmt, param, i64::from(*b)),
-                    // The same text encodings sqlx uses, so both paths store identical values.
-                    V::Date(Some(d)) => bind_text(stmt, param, &d.format("%F").to_string()),
-                    V::Instant(Some(t)) => bind_text(
+                    // The same text encodings sqlx uses, so both paths store identical
+                    // values; these temporaries are copied (SQLITE_TRANSIENT). `stage_row`
+                    // renders dates as text already, so this is only a fallback.
+                    V::Date(Some(d)) => bind_text_copy(stmt, param, &d.format("%F").to_string()),
+                    V::Instant(Some(t)) => bind_text_copy(
                         stmt,
                         param,
                         &t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
@@ -90,6 +93,7 @@ pub(crate) async fn insert_rows(
             }
             let rc = ffi::sqlite3_step(stmt);
             ffi::sqlite3_reset(stmt);
+            ffi::sqlite3_clear_bindings(stmt);
             rc
         };
         if rc == ffi::SQLITE_DONE {
@@ -134,10 +138,19 @@ pub(crate) async fn insert_rows(
 }
 
 /// # Safety
-/// `stmt` must be a valid prepared statement.
+/// `stmt` must be a valid prepared statement, and `s` must stay alive and unchanged until
+/// the parameter is bound again, the bindings are cleared or the statement is finalized
+/// (SQLite reads it in place: SQLITE_STATIC, no copy).
 unsafe fn bind_text(stmt: *mut ffi::sqlite3_stmt, param: c_int, s: &str) -> c_int {
-    // SAFETY: the caller guarantees `stmt`; the pointer and length describe `s`, which
-    // SQLite copies (SQLITE_TRANSIENT).
+    // SAFETY: the caller guarantees `stmt` and the lifetime of `s`; the pointer and length
+    // describe `s`.
+    unsafe { ffi::sqlite3_bind_text(stmt, param, s.as_ptr().cast(), s.len() as c_int, None) }
+}
+
+/// # Safety
+/// `stmt` must be a valid prepared statement.
+unsafe fn bind_text_copy(stmt: *mut ffi::sqlite3_stmt, param: c_int, s: &str) -> c_int {
+    // SAFETY: the caller guarantees `stmt`; SQLite copies `s` (SQLITE_TRANSIENT).
     unsafe {
         ffi::sqlite3_bind_text(
             stmt,

@@ -5,6 +5,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc: an analysis or import of a million customers makes
+/// tens of millions of small allocations, which mimalloc serves faster and in less memory
+/// (BENCHMARKS.md, "Allocator").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = winback::cli::Cli::parse();
     winback::telemetry::init();

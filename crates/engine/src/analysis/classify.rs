@@ -95,6 +95,19 @@ where
     })
 }
 
+/// Joins the workers' parts in order. The first part's vector grows to take the others
+/// (a large allocation is remapped, not copied), so only the later parts are copied.
+fn concat<T>(parts: Vec<Vec<T>>) -> Vec<T> {
+    let total = parts.iter().map(Vec::len).sum::<usize>();
+    let mut parts = parts.into_iter();
+    let mut out = parts.next().unwrap_or_default();
+    out.reserve_exact(total - out.len());
+    for part in parts {
+        out.extend(part);
+    }
+    out
+}
+
 /// Maps `f` over `items` in up to `threads` contiguous chunks, keeping the order.
 pub(super) fn par_map<T, R, F>(items: &[T], threads: usize, f: F) -> Vec<R>
 where
@@ -169,29 +182,30 @@ pub(super) fn run(
     let threads = settings.threads as usize;
     let table = ThresholdTable::new(histories, settings);
     let as_of_day = day_of(as_of);
-    let feats: Vec<Vec<Features>> = par_chunks(histories.len(), threads, |_, range, scratch| {
-        range
-            .map(|i| {
-                let view = histories[i].as_of_without_lines(as_of);
-                let mut f = features(&view, as_of_day, table.get(i), scratch);
-                f.clean_but_lines = matches!(view, Cow::Borrowed(_));
-                f
-            })
-            .collect()
-    });
-
-    // The repeat-buying model on everyone with a purchase.
-    let summaries: Vec<CustomerSummary> = feats
-        .iter()
-        .flatten()
-        .filter(|f| f.purchase_days > 0)
-        .map(|f| CustomerSummary {
-            frequency: f.x,
-            recency: f.t_x,
-            age: f.age,
-            monetary: f.spend_mean,
-        })
-        .collect();
+    // Pass 1: what the model fit needs, 32 bytes per customer with a purchase. The full
+    // features (about 300 bytes) are computed again in pass 2 rather than kept: holding a
+    // million of them costs more in fresh memory pages than computing them twice.
+    let view_features = |i: usize, scratch: &mut Scratch| {
+        let view = histories[i].as_of_without_lines(as_of);
+        let mut f = features(&view, as_of_day, table.get(i), scratch);
+        f.clean_but_lines = matches!(view, Cow::Borrowed(_));
+        f
+    };
+    let summaries: Vec<Vec<CustomerSummary>> =
+        par_chunks(histories.len(), threads, |_, range, scratch| {
+            range
+                .filter_map(|i| {
+                    let f = view_features(i, scratch);
+                    (f.purchase_days > 0).then_some(CustomerSummary {
+                        frequency: f.x,
+                        recency: f.t_x,
+                        age: f.age,
+                        monetary: f.spend_mean,
+                    })
+                })
+                .collect()
+        });
+    let summaries = concat(summaries);
     let opts = FitOptions {
         threads,
         ..FitOptions::default()
@@ -246,23 +260,24 @@ pub(super) fn run(
         spend: spend.as_ref().map(|f| f.params),
         delisted,
     };
-    let decided: Vec<Vec<(CustomerResult, Vec<Alert>)>> =
-        par_chunks(histories.len(), threads, |c, range, scratch| {
-            let start = range.start;
-            range
-                .map(|i| {
-                    let f = &feats[c][i - start];
-                    decide(i, &histories[i], f, table.get(i), &ctx, scratch)
-                })
-                .collect()
+    // Pass 2: every customer's decision. Each worker returns its results and alerts; the
+    // first worker's vector grows in place (a large allocation is remapped, not copied)
+    // to take the others' results.
+    let parts: Vec<Vec<(Vec<CustomerResult>, Vec<Alert>)>> =
+        par_chunks(histories.len(), threads, |_, range, scratch| {
+            let mut results = Vec::with_capacity(range.len());
+            let mut alerts = Vec::new();
+            for i in range {
+                let f = view_features(i, scratch);
+                let (r, a) = decide(i, &histories[i], &f, table.get(i), &ctx, scratch);
+                results.push(r);
+                alerts.extend(a);
+            }
+            vec![(results, alerts)]
         });
-    drop(feats);
-    let mut customers = Vec::with_capacity(histories.len());
-    let mut alerts = Vec::new();
-    for (r, a) in decided.into_iter().flatten() {
-        customers.push(r);
-        alerts.extend(a);
-    }
+    let (results, alerts): (Vec<_>, Vec<_>) = parts.into_iter().flatten().unzip();
+    let customers = concat(results);
+    let alerts = concat(alerts);
     Ok(Analysis {
         as_of,
         model: ModelSummary {
