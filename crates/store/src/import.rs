@@ -689,13 +689,11 @@ fn sqlite_date(d: NaiveDate) -> String {
     if !(0..=9999).contains(&d.year()) {
         return d.format("%F").to_string();
     }
-    let mut out = String::with_capacity(25);
-    push_padded(&mut out, d.year() as u32, 4);
-    out.push('-');
-    push_padded(&mut out, d.month(), 2);
-    out.push('-');
-    push_padded(&mut out, d.day(), 2);
-    out
+    let mut text = *b"0000-00-00";
+    put_digits(&mut text[0..4], d.year() as u32);
+    put_digits(&mut text[5..7], d.month());
+    put_digits(&mut text[8..10], d.day());
+    ascii_string(&text)
 }
 
 /// RFC 3339 in UTC with `+00:00`, as `to_rfc3339_opts(SecondsFormat::AutoSi, false)`
@@ -705,37 +703,27 @@ fn sqlite_instant(t: DateTime<Utc>) -> String {
     if t.nanosecond() != 0 || !(0..=9999).contains(&t.year()) {
         return t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
     }
-    let mut out = sqlite_date(t.date_naive());
-    out.push('T');
-    push_padded(&mut out, t.hour(), 2);
-    out.push(':');
-    push_padded(&mut out, t.minute(), 2);
-    out.push(':');
-    push_padded(&mut out, t.second(), 2);
-    out.push_str("+00:00");
-    out
+    let mut text = *b"0000-00-00T00:00:00+00:00";
+    put_digits(&mut text[0..4], t.year() as u32);
+    put_digits(&mut text[5..7], t.month());
+    put_digits(&mut text[8..10], t.day());
+    put_digits(&mut text[11..13], t.hour());
+    put_digits(&mut text[14..16], t.minute());
+    put_digits(&mut text[17..19], t.second());
+    ascii_string(&text)
 }
 
-/// Appends `n` in decimal, left-padded with zeros to `width` digits, without allocating
-/// (this runs for every date of every imported row).
-fn push_padded(out: &mut String, n: u32, width: usize) {
-    let mut digits = [0u8; 10];
-    let mut start = digits.len();
-    let mut rest = n;
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
+/// Writes the last `out.len()` decimal digits of `n` into `out`, zero-padded (this runs
+/// for every date of every imported row, so it neither formats nor allocates).
+fn put_digits(out: &mut [u8], mut n: u32) {
+    for digit in out.iter_mut().rev() {
+        *digit = b'0' + (n % 10) as u8;
+        n /= 10;
     }
-    for _ in digits.len() - start..width {
-        out.push('0');
-    }
-    for &d in &digits[start..] {
-        out.push(char::from(d));
-    }
+}
+
+fn ascii_string(text: &[u8]) -> String {
+    String::from(std::str::from_utf8(text).expect("digits and separators are ASCII"))
 }
 
 /// One value in PostgreSQL's COPY CSV format.

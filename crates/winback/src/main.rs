@@ -7,7 +7,7 @@ use clap::Parser;
 
 /// mimalloc instead of glibc's malloc: an analysis or import of a million customers makes
 /// tens of millions of small allocations, which mimalloc serves faster and in less memory
-/// (BENCHMARKS.md, "Allocator").
+/// (BENCHMARKS.md, "Analysis speed" and "Import").
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
