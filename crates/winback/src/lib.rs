@@ -23,6 +23,15 @@ use cli::{Cli, Command};
 
 /// Runs one command; the exit code says whether it did what was asked.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // The model commands compute on a file: no database and no async runtime, whose
+    // worker threads would cost more than fitting a small data set.
+    if let Command::Model(command) = &cli.command {
+        match command {
+            cli::ModelCommand::Validate(args) => model::validate(args)?,
+            cli::ModelCommand::Fit(args) => model::fit(args)?,
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -73,14 +82,7 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Model(cli::ModelCommand::Validate(args)) => {
-            model::validate(&args)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Model(cli::ModelCommand::Fit(args)) => {
-            model::fit(&args)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Model(_) => unreachable!("the model commands run in `run`, without a runtime"),
         Command::Demo(args) => {
             let ok = demo::run(&url, &args).await?;
             if !ok {
