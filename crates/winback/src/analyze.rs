@@ -90,11 +90,18 @@ pub struct StoredRun {
     pub external_ids: Vec<String>,
     pub loaded_secs: f64,
     pub analysed_secs: f64,
+    /// Status rows of older runs deleted afterwards (`--keep-runs`).
+    pub pruned_statuses: u64,
 }
 
 /// Loads every history, analyses it as of `as_of` and stores the run: the one code path
 /// of `winback analyze` and the server's scheduled analysis.
-pub async fn analyze_and_store(db: &Db, as_of: NaiveDate) -> anyhow::Result<StoredRun> {
+/// With `keep_runs`, the statuses of older runs are pruned afterwards (`Db::prune_statuses`).
+pub async fn analyze_and_store(
+    db: &Db,
+    as_of: NaiveDate,
+    keep_runs: Option<u32>,
+) -> anyhow::Result<StoredRun> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
     let loaded = db
@@ -158,6 +165,13 @@ pub async fn analyze_and_store(db: &Db, as_of: NaiveDate) -> anyhow::Result<Stor
             .await
             .with_context(|| format!("while storing the {kind} report"))?;
     }
+    let pruned_statuses = match keep_runs {
+        Some(keep) => db
+            .prune_statuses(keep)
+            .await
+            .context("while pruning the statuses of older analysis runs")?,
+        None => 0,
+    };
     let external_ids = loaded
         .histories
         .into_iter()
@@ -169,6 +183,7 @@ pub async fn analyze_and_store(db: &Db, as_of: NaiveDate) -> anyhow::Result<Stor
         external_ids,
         loaded_secs,
         analysed_secs,
+        pruned_statuses,
     })
 }
 
@@ -203,9 +218,11 @@ pub async fn run(db: &Db, args: &AnalyzeArgs) -> anyhow::Result<()> {
         external_ids,
         loaded_secs,
         analysed_secs,
-    } = analyze_and_store(db, as_of).await?;
+        pruned_statuses,
+    } = analyze_and_store(db, as_of, args.keep_runs).await?;
     let mut out = summary(&analysis);
     out["run_id"] = json!(run_id);
+    out["pruned_statuses"] = json!(pruned_statuses);
     out["seconds"] = json!({"load": loaded_secs, "analyse": analysed_secs, "total": started.elapsed().as_secs_f64()});
     if let Some(path) = &args.truth {
         let truth = read_truth(path)?;

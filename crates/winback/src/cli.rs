@@ -65,6 +65,11 @@ pub struct AnalyzeArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Keep the per-customer statuses of only the latest N runs (this one included); older
+    /// runs keep their summary, reports and alerts. Default: keep every run's statuses
+    /// (each run adds one row per customer).
+    #[arg(long, value_name = "N", env = "WINBACK_KEEP_RUNS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep_runs: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +121,10 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub session_idle: u64,
+    /// Keep the per-customer statuses of only the latest N analysis runs (scheduled runs
+    /// and "analyse now" prune after storing). Default: keep every run's statuses.
+    #[arg(long, value_name = "N", env = "WINBACK_KEEP_RUNS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep_runs: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]

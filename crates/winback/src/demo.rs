@@ -228,7 +228,7 @@ pub async fn run(url: &DbUrl, args: &DemoArgs) -> anyhow::Result<bool> {
         );
     }
     // Analyse as of the demo's last day, so the pages show statuses and alerts at once.
-    let run = crate::analyze::analyze_and_store(&db, as_of)
+    let run = crate::analyze::analyze_and_store(&db, as_of, None)
         .await
         .context("while analysing the demo company")?;
     let [active, at_risk, sleeping, lost] = run.analysis.status_counts();

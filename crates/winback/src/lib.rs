@@ -92,7 +92,7 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
                 let db = open(&url).await?;
                 serve::ensure_admin(&db).await?;
                 if !args.no_serve {
-                    serve::serve(db, &args.listen, 24, 30).await?;
+                    serve::serve(db, &args.listen, 24, 30, None).await?;
                 } else {
                     db.close().await;
                 }
@@ -102,7 +102,14 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => {
             let db = open(&url).await?;
             serve::ensure_admin(&db).await?;
-            serve::serve(db, &args.listen, args.analyze_every, args.session_idle).await?;
+            serve::serve(
+                db,
+                &args.listen,
+                args.analyze_every,
+                args.session_idle,
+                args.keep_runs,
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::User(cli::UserCommand::Add(args)) => {

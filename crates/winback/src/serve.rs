@@ -36,12 +36,17 @@ pub async fn ensure_admin(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The server's analysis: `analyze_and_store`, the same code path as `winback analyze`.
-pub fn analyzer(db: &Db) -> Analyzer {
+/// The server's analysis: `analyze_and_store`, the same code path as `winback analyze`
+/// (pruning older runs' statuses when `keep_runs` is set).
+pub fn analyzer(db: &Db, keep_runs: Option<u32>) -> Analyzer {
     let db = db.clone();
     Analyzer::new(move |as_of| {
         let db = db.clone();
-        Box::pin(async move { Ok(crate::analyze::analyze_and_store(&db, as_of).await?.run_id) })
+        Box::pin(async move {
+            Ok(crate::analyze::analyze_and_store(&db, as_of, keep_runs)
+                .await?
+                .run_id)
+        })
     })
 }
 
@@ -80,15 +85,17 @@ pub async fn schedule(db: Db, analyzer: Analyzer, every: std::time::Duration) {
     }
 }
 
-/// Serves until Ctrl-C; analyses every `analyze_every_hours` (0: never) in the background
-/// and signs out sessions unused for `session_idle_minutes`.
+/// Serves until Ctrl-C; analyses every `analyze_every_hours` (0: never) in the background,
+/// keeping the statuses of the latest `keep_runs` runs (all when `None`), and signs out
+/// sessions unused for `session_idle_minutes`.
 pub async fn serve(
     db: Db,
     listen: &str,
     analyze_every_hours: u64,
     session_idle_minutes: u64,
+    keep_runs: Option<u32>,
 ) -> anyhow::Result<()> {
-    let analyzer = analyzer(&db);
+    let analyzer = analyzer(&db, keep_runs);
     let config = WebConfig {
         analyzer: Some(analyzer.clone()),
         session_idle: std::time::Duration::from_secs(session_idle_minutes.max(1) * 60),

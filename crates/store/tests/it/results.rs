@@ -392,3 +392,71 @@ both_backends!(
     analysis_results_are_read_back_per_owner_and_alerts_keep_their_feedback,
     super::analysis_results_are_read_back_per_owner_and_alerts_keep_their_feedback
 );
+
+async fn pruning_keeps_the_latest_runs_statuses_and_every_run(db: Db) {
+    seed(&db).await;
+    // Nothing to prune yet.
+    assert_eq!(db.prune_statuses(1).await.unwrap(), 0);
+    let (k1, k2, k3) = ids(&db).await;
+    let mut runs = Vec::new();
+    for (month, p) in [(3, 0.9), (4, 0.8), (5, 0.7)] {
+        let run = db
+            .save_analysis(
+                &meta(day(2026, month, 1)),
+                vec![
+                    status(k1, "active", None, None, p, 5000),
+                    status(k2, "active", None, None, p, 3000),
+                    status(k3, "active", None, None, p, 1000),
+                ],
+                vec![AlertRow {
+                    customer_id: k1,
+                    signal: "falling_frequency",
+                    raised_on: day(2026, month, 1),
+                    evidence: "[]".into(),
+                }],
+            )
+            .await
+            .unwrap();
+        runs.push(run);
+    }
+    let points = |h: Vec<winback_store::HistoryPoint>| -> Vec<(i64, f64)> {
+        h.iter().map(|p| (p.run_id, p.status.p_alive)).collect()
+    };
+    let before = db.customer_history(k1, None).await.unwrap().unwrap();
+    assert_eq!(
+        points(before),
+        [(runs[0], 0.9), (runs[1], 0.8), (runs[2], 0.7)]
+    );
+
+    // Keep two: the oldest run's three statuses go, the newer two stay whole.
+    assert_eq!(db.prune_statuses(2).await.unwrap(), 3);
+    let after = db.customer_history(k1, None).await.unwrap().unwrap();
+    assert_eq!(points(after), [(runs[1], 0.8), (runs[2], 0.7)]);
+    // Idempotent.
+    assert_eq!(db.prune_statuses(2).await.unwrap(), 0);
+    // The runs, the latest results and the alerts are untouched.
+    assert_eq!(db.latest_run().await.unwrap().unwrap().id, runs[2]);
+    let summary = db.run_summary(None).await.unwrap().unwrap();
+    assert!(
+        summary.status_counts.contains(&("active".to_owned(), 3)),
+        "{:?}",
+        summary.status_counts
+    );
+    let alerts = db
+        .alerts(&AlertQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(alerts.len(), 3);
+
+    // Keep one (0 counts as 1: the latest results are never pruned).
+    assert_eq!(db.prune_statuses(0).await.unwrap(), 3);
+    let last = db.customer_history(k1, None).await.unwrap().unwrap();
+    assert_eq!(points(last), [(runs[2], 0.7)]);
+}
+both_backends!(
+    pruning_keeps_the_latest_runs_statuses_and_every_run,
+    super::pruning_keeps_the_latest_runs_statuses_and_every_run
+);

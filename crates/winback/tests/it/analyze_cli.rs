@@ -68,6 +68,39 @@ async fn the_demo_company_is_analysed_stored_and_exported(env: TestEnv) {
         .len() as u64;
     assert_eq!(stored_alerts, alerts, "re-running did not duplicate alerts");
 
+    // --keep-runs: only the latest runs keep their per-customer statuses.
+    let statuses = |snapshot: &[(String, Vec<String>)]| {
+        snapshot
+            .iter()
+            .find(|(t, _)| t == "customer_status")
+            .unwrap()
+            .1
+            .len() as u64
+    };
+    let before = statuses(&snapshot);
+    assert!(before >= 1600, "at least two runs of 800 so far: {before}");
+    let out = env.run(&[
+        "analyze",
+        "--as-of",
+        "2026-11-24",
+        "--json",
+        "--keep-runs",
+        "2",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pruned: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let snapshot = env.snapshot().await;
+    assert_eq!(statuses(&snapshot), 1600, "two runs of 800 customers kept");
+    assert_eq!(
+        pruned["pruned_statuses"].as_u64(),
+        Some(before + 800 - 1600)
+    );
+    let out = env.run(&["analyze", "--keep-runs", "0"]);
+    assert!(
+        !out.status.success(),
+        "0 runs would prune the latest results"
+    );
+
     let out = env.run(&["export", "customers", "--format", "csv"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let csv = stdout(&out);
