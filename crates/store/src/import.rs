@@ -606,12 +606,14 @@ fn fast_insert(kind: Kind, spec: &Spec, now: &str) -> Option<(String, &'static M
             .strip_prefix("s.")
             .expect("staging sources are s.<column>");
         values.push(match source {
-            // The customer's id is looked up in memory by the writer (`CustomerIds`) and
-            // bound as the staging column `customer_id`; rows naming only an e-mail address
-            // (or an unknown id) fall back to the address, as the staging path does.
+            // A large import looks the customer's id up in memory (`CustomerIds`) and binds
+            // it as the staging column `customer_id`; otherwise (a small import, an unknown
+            // id, a row naming only an e-mail address) SQL looks it up by external id, then
+            // by address, as the staging path does. COALESCE stops at the first non-NULL.
             "customer_id" => format!(
-                "coalesce({}, (select min(id) from customers where email = {}))",
+                "coalesce({}, (select id from customers where external_id = {}), (select min(id) from customers where email = {}))",
                 param("customer_id"),
+                param("customer_external_id"),
                 param("customer_email")
             ),
             "order_id" => format!(
@@ -644,18 +646,34 @@ struct Fast {
     messages: &'static Messages,
     problems: Vec<RowProblem>,
     inserted: u64,
-    /// Every customer's id by external id, for kinds that refer to customers: a hash
+    /// For kinds that refer to customers: every customer's id by external id, a hash
     /// lookup per row instead of a b-tree search in SQLite (a third of the writer's time).
     customer_ids: Option<CustomerIds>,
 }
 
-/// Customer ids by external id, read once when a fast import starts (nothing adds
-/// customers during it: `--create-customers` takes the staging path).
+/// Customer ids by external id, read when a fast import fills its first whole batch (a
+/// small import does not pay for reading every customer; nothing adds customers during a
+/// fast import: `--create-customers` takes the staging path).
 struct CustomerIds {
-    ids: std::collections::HashMap<Box<str>, i64>,
+    /// `None` until the first whole batch.
+    ids: Option<std::collections::HashMap<Box<str>, i64>>,
     /// Index of the staged values holding the customer's external id and the resolved id.
     external_id: usize,
     resolved: usize,
+}
+
+async fn read_customer_ids(
+    conn: &mut sqlx::SqliteConnection,
+) -> Result<std::collections::HashMap<Box<str>, i64>> {
+    let mut ids = std::collections::HashMap::new();
+    sqlite_fast::for_each_row(conn, c"select external_id, id from customers", |row| {
+        if let Some(external_id) = row.text(0)? {
+            ids.insert(Box::from(external_id), row.int(1));
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(ids)
 }
 
 /// A record converted into the staging values of its kind, ready to bind.
@@ -836,20 +854,8 @@ impl Db {
                                 .position(|(n, _)| *n == name)
                                 .expect("a staging column")
                         };
-                        let mut ids = std::collections::HashMap::new();
-                        sqlite_fast::for_each_row(
-                            &mut **conn,
-                            c"select external_id, id from customers",
-                            |row| {
-                                if let Some(external_id) = row.text(0)? {
-                                    ids.insert(Box::from(external_id), row.int(1));
-                                }
-                                Ok(())
-                            },
-                        )
-                        .await?;
                         Some(CustomerIds {
-                            ids,
+                            ids: None,
                             external_id: position(link.external_id),
                             resolved: position(link.resolved),
                         })
@@ -970,19 +976,24 @@ impl ImportSession {
         }
         if let Some(fast) = &mut self.fast {
             let mut rows = std::mem::replace(&mut self.buffer, Vec::with_capacity(FAST_BATCH));
-            if let Some(c) = &fast.customer_ids {
-                for (_, values) in &mut rows {
-                    if let V::Text(Some(external_id)) = &values[c.external_id]
-                        && let Some(&id) = c.ids.get(external_id.as_str())
-                    {
-                        values[c.resolved] = V::Int(Some(id));
-                    }
-                }
-            }
             self.staged += rows.len() as u64;
             let Tx::Sqlite(tx) = &mut self.tx else {
                 unreachable!("the fast path is SQLite only")
             };
+            if let Some(c) = &mut fast.customer_ids {
+                if c.ids.is_none() && rows.len() >= FAST_BATCH {
+                    c.ids = Some(read_customer_ids(&mut **tx).await?);
+                }
+                if let Some(ids) = &c.ids {
+                    for (_, values) in &mut rows {
+                        if let V::Text(Some(external_id)) = &values[c.external_id]
+                            && let Some(&id) = ids.get(external_id.as_str())
+                        {
+                            values[c.resolved] = V::Int(Some(id));
+                        }
+                    }
+                }
+            }
             fast.inserted += sqlite_fast::insert_rows(
                 &mut **tx,
                 &fast.sql,

@@ -578,3 +578,62 @@ both_backends!(
     text_with_quotes_separators_and_line_breaks_is_stored_exactly,
     super::text_with_quotes_separators_and_line_breaks_is_stored_exactly
 );
+
+/// More rows than one batch of the SQLite fast path, so its in-memory customer map is
+/// used: every order must still reach the customer its row names, by id or by e-mail, and
+/// an unknown customer must still be reported with its line.
+async fn a_large_import_resolves_every_order_to_its_customer(db: Db) {
+    let customers = [
+        customer("K1", "a@example.de"),
+        customer("K2", "b@example.de"),
+        customer("K3", "c@example.de"),
+    ];
+    import(&db, Kind::Customers, &customers, ImportOptions::default())
+        .await
+        .unwrap();
+    let reference = |i: usize| match i % 4 {
+        0 => CustomerRef::ExternalId("K1".into()),
+        1 => CustomerRef::ExternalId("K2".into()),
+        2 => CustomerRef::Email("c@example.de".into()),
+        _ => CustomerRef::ExternalId("K3".into()),
+    };
+    let mut orders: Vec<Record> = (0..20_000)
+        .map(|i| order(&format!("A{i:05}"), reference(i), 100 + i as i64))
+        .collect();
+    orders.push(order("A99999", CustomerRef::ExternalId("K9".into()), 1));
+    let problems = import(&db, Kind::Orders, &orders, ImportOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].line, 20_002);
+    assert!(problems[0].reason.contains("K9"), "{problems:?}");
+    assert_eq!(count_of(&db.counts().await.unwrap(), Kind::Orders), 0);
+
+    orders.pop();
+    let counts = import(&db, Kind::Orders, &orders, ImportOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(counts.inserted, 20_000);
+    let id_of: std::collections::HashMap<String, String> = db
+        .snapshot("customers")
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let fields: Vec<&str> = row.split('|').collect();
+            (fields[1].to_owned(), fields[0].to_owned())
+        })
+        .collect();
+    let snapshot = db.snapshot("orders").await.unwrap();
+    assert_eq!(snapshot.len(), 20_000);
+    for row in &snapshot {
+        let fields: Vec<&str> = row.split('|').collect();
+        let i: usize = fields[1][1..].parse().unwrap();
+        let expected = &id_of[["K1", "K2", "K3", "K3"][i % 4]];
+        assert_eq!(fields[2], expected, "order {} of row {row}", fields[1]);
+    }
+}
+both_backends!(
+    a_large_import_resolves_every_order_to_its_customer,
+    super::a_large_import_resolves_every_order_to_its_customer
+);
