@@ -81,6 +81,11 @@ pub enum Db {
     Postgres(PgPool),
 }
 
+/// SQLite's `threads` for sorting: the cores of the machine, at most four.
+fn sort_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
 impl Db {
     /// Opens (creating a SQLite file if needed) and migrates the database.
     pub async fn connect(url: &DbUrl) -> Result<Db> {
@@ -111,8 +116,8 @@ impl Db {
                     // memory grow with the file (860 MiB for 10 million orders).
                     .pragma("temp_store", "file")
                     // Large sorts (CREATE INDEX after a bulk import, ORDER BY over millions
-                    // of rows) may use a helper thread per core.
-                    .pragma("threads", "2")
+                    // of rows) may use helper threads, one per core up to four.
+                    .pragma("threads", sort_threads().to_string())
                     // Loading every history is one long streaming statement by design:
                     // only report statements slow enough to be a real problem.
                     .log_slow_statements(log::LevelFilter::Info, Duration::from_secs(60));

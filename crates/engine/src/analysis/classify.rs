@@ -67,9 +67,9 @@ impl Fitted {
 }
 
 /// Runs `f` on up to `threads` contiguous chunks of `0..n` (chunk index and range), in
-/// order. The parts stay separate: joining a million results would copy them into fresh
-/// pages for nothing. The partition depends only on `n` and `threads`, so two calls with
-/// the same arguments see the same chunks.
+/// order. The parts come back separate (`concat` joins them where one vector is needed).
+/// The partition depends only on `n` and `threads`, so two calls with the same arguments
+/// see the same chunks.
 pub(super) fn par_chunks<R, F>(n: usize, threads: usize, f: F) -> Vec<Vec<R>>
 where
     R: Send,
@@ -96,7 +96,8 @@ where
 }
 
 /// Joins the workers' parts in order. The first part's vector grows to take the others
-/// (a large allocation is remapped, not copied), so only the later parts are copied.
+/// (the allocator can often extend a large allocation in place), so at most the later
+/// parts are copied, not a fresh vector of all of them.
 fn concat<T>(parts: Vec<Vec<T>>) -> Vec<T> {
     let total = parts.iter().map(Vec::len).sum::<usize>();
     let mut parts = parts.into_iter();
@@ -260,9 +261,8 @@ pub(super) fn run(
         spend: spend.as_ref().map(|f| f.params),
         delisted,
     };
-    // Pass 2: every customer's decision. Each worker returns its results and alerts; the
-    // first worker's vector grows in place (a large allocation is remapped, not copied)
-    // to take the others' results.
+    // Pass 2: every customer's decision. Each worker returns its results and alerts,
+    // joined by `concat`.
     let parts: Vec<Vec<(Vec<CustomerResult>, Vec<Alert>)>> =
         par_chunks(histories.len(), threads, |_, range, scratch| {
             let mut results = Vec::with_capacity(range.len());
