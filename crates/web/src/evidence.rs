@@ -1,14 +1,67 @@
 //! The evidence behind a status or an alert, on the wire and on the page: the JSON shape
-//! stored with every analysis result (`evidence_json`, used by `winback analyze` and the
-//! server's scheduled analysis) and its rendering per language (`render`), side by side so
-//! that the two never drift apart. Also the labels of the analysis' codes (statuses, kinds
+//! stored with every analysis result (`evidence_json`, and `run_rows` for a whole run,
+//! used by `winback analyze`, the server's scheduled analysis and the tests) and its
+//! rendering per language (`render`), side by side so that the two never drift apart. Also the labels of the analysis' codes (statuses, kinds
 //! of loss, causes, signals, alert states).
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
-use winback_engine::analysis::Evidence;
+use winback_engine::analysis::{Analysis, Evidence};
+use winback_store::analysis::{AlertRow, RunMeta, StatusRow};
 
 use crate::i18n::Tr;
+
+/// An analysis as the rows the store keeps of it: the run (model, parameters as JSON), one
+/// status per customer and the alerts, each with its evidence as JSON. `ids` are the
+/// stored customers' ids, parallel to `analysis.customers` (as `load_histories` returns
+/// them). The one conversion used by `winback analyze`, the server's schedule and the tests.
+pub fn run_rows(
+    analysis: &Analysis,
+    ids: &[i64],
+    started_at: DateTime<Utc>,
+) -> (RunMeta, Vec<StatusRow>, Vec<AlertRow>) {
+    let statuses = analysis
+        .customers
+        .iter()
+        .zip(ids)
+        .map(|(c, id)| StatusRow {
+            customer_id: *id,
+            status: c.status.as_str(),
+            loss_kind: c.loss_kind.map(|k| k.as_str()),
+            lost_on: c.lost_on,
+            likely_cause: c.likely_cause.map(|k| k.as_str()),
+            p_alive: c.p_alive,
+            expected_transactions_52w: c.expected_transactions_52w,
+            clv: c.clv,
+            bargain_hunter: c.bargain_hunter,
+            evidence: evidence_json(&c.evidence).to_string(),
+        })
+        .collect();
+    let alerts = analysis
+        .alerts
+        .iter()
+        .map(|a| AlertRow {
+            customer_id: ids[a.customer_idx],
+            signal: a.signal.as_str(),
+            raised_on: a.raised_on,
+            evidence: evidence_json(&a.evidence).to_string(),
+        })
+        .collect();
+    let params: serde_json::Map<String, Value> = analysis
+        .model
+        .params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+        .collect();
+    let meta = RunMeta {
+        as_of: analysis.as_of,
+        model: analysis.model.model.as_str().to_owned(),
+        params: Value::Object(params).to_string(),
+        loglik: Some(analysis.model.loglik),
+        started_at,
+    };
+    (meta, statuses, alerts)
+}
 
 /// Evidence as JSON for storage and the API: an array of `{"kind": ..., ...}` objects.
 pub fn evidence_json(evidence: &[Evidence]) -> Value {

@@ -13,13 +13,8 @@ use winback_engine::analysis::{self, Analysis, Settings};
 use winback_engine::demo::{Cause, LossKind, Truth, TruthStatus};
 use winback_formats::export::{Cell, TableFormat, write_table};
 use winback_store::Db;
-use winback_store::analysis::{AlertRow, RunMeta, StatusRow};
 
 use crate::cli::{AnalyzeArgs, ExportArgs, ExportFormat};
-
-/// Evidence as JSON for storage and the API; `winback-web` keeps the shape next to its
-/// per-language rendering.
-pub use winback_web::evidence::evidence_json;
 
 /// Reads a demo truth file (`winback demo` writes `truth.csv`).
 fn read_truth(path: &Path) -> anyhow::Result<Vec<Truth>> {
@@ -120,40 +115,8 @@ pub async fn analyze_and_store(
         analysis::analyze(&loaded.histories, &loaded.products, as_of, &settings)
     })?;
     let analysed_secs = t.elapsed().as_secs_f64();
-    let statuses: Vec<StatusRow> = analysis
-        .customers
-        .iter()
-        .zip(&loaded.ids)
-        .map(|(c, id)| StatusRow {
-            customer_id: *id,
-            status: c.status.as_str(),
-            loss_kind: c.loss_kind.map(LossKind::as_str),
-            lost_on: c.lost_on,
-            likely_cause: c.likely_cause.map(Cause::as_str),
-            p_alive: c.p_alive,
-            expected_transactions_52w: c.expected_transactions_52w,
-            clv: c.clv,
-            bargain_hunter: c.bargain_hunter,
-            evidence: evidence_json(&c.evidence).to_string(),
-        })
-        .collect();
-    let alerts: Vec<AlertRow> = analysis
-        .alerts
-        .iter()
-        .map(|a| AlertRow {
-            customer_id: loaded.ids[a.customer_idx],
-            signal: a.signal.as_str(),
-            raised_on: a.raised_on,
-            evidence: evidence_json(&a.evidence).to_string(),
-        })
-        .collect();
-    let meta = RunMeta {
-        as_of,
-        model: analysis.model.model.as_str().to_owned(),
-        params: summary(&analysis)["params"].to_string(),
-        loglik: Some(analysis.model.loglik),
-        started_at,
-    };
+    let (meta, statuses, alerts) =
+        winback_web::evidence::run_rows(&analysis, &loaded.ids, started_at);
     let run_id = db
         .save_analysis(&meta, statuses, alerts)
         .await

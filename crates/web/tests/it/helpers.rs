@@ -353,7 +353,6 @@ pub async fn import_demo(db: &Db, n: u64) -> Vec<winback_engine::demo::DemoCusto
 pub async fn store_analysis(db: &Db, as_of: chrono::NaiveDate) -> anyhow::Result<i64> {
     use winback_engine::analysis::{self, Settings};
     use winback_store::analysis::{AlertRow, RunMeta, StatusRow};
-    use winback_web::evidence::evidence_json;
     let loaded = db.load_histories().await?;
     let started_at = chrono::Utc::now();
     if loaded.histories.len() < 20 {
@@ -406,46 +405,7 @@ pub async fn store_analysis(db: &Db, as_of: chrono::NaiveDate) -> anyhow::Result
             &Settings::default(),
         )
     })?;
-    let statuses = a
-        .customers
-        .iter()
-        .zip(&loaded.ids)
-        .map(|(c, id)| StatusRow {
-            customer_id: *id,
-            status: c.status.as_str(),
-            loss_kind: c.loss_kind.map(|k| k.as_str()),
-            lost_on: c.lost_on,
-            likely_cause: c.likely_cause.map(|k| k.as_str()),
-            p_alive: c.p_alive,
-            expected_transactions_52w: c.expected_transactions_52w,
-            clv: c.clv,
-            bargain_hunter: c.bargain_hunter,
-            evidence: evidence_json(&c.evidence).to_string(),
-        })
-        .collect();
-    let alerts = a
-        .alerts
-        .iter()
-        .map(|x| AlertRow {
-            customer_id: loaded.ids[x.customer_idx],
-            signal: x.signal.as_str(),
-            raised_on: x.raised_on,
-            evidence: evidence_json(&x.evidence).to_string(),
-        })
-        .collect();
-    let params: serde_json::Map<String, serde_json::Value> = a
-        .model
-        .params
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), serde_json::json!(v)))
-        .collect();
-    let meta = RunMeta {
-        as_of,
-        model: a.model.model.as_str().to_owned(),
-        params: serde_json::Value::Object(params).to_string(),
-        loglik: Some(a.model.loglik),
-        started_at,
-    };
+    let (meta, statuses, alerts) = winback_web::evidence::run_rows(&a, &loaded.ids, started_at);
     let run_id = db.save_analysis(&meta, statuses, alerts).await?;
     // The quality reports, as `analyze_and_store` keeps them.
     let reports = tokio::task::block_in_place(|| {
