@@ -115,6 +115,17 @@ struct Spec {
     cols: &'static [Col],
 }
 
+impl Spec {
+    /// Where the staging column `name` sits in a row's values (a programming error if the
+    /// kind has no such column).
+    fn stage_index(&self, name: &str) -> usize {
+        self.stage
+            .iter()
+            .position(|(n, _)| *n == name)
+            .expect("a staging column")
+    }
+}
+
 const CUSTOMER_LINK: CustomerLink = CustomerLink {
     external_id: "customer_external_id",
     email: "customer_email",
@@ -589,14 +600,7 @@ fn fast_insert(kind: Kind, spec: &Spec, now: &str) -> Option<(String, &'static M
         Kind::Contracts => &CONTRACTS_M,
         Kind::Consents | Kind::Referrals => return None,
     };
-    let param = |name: &str| {
-        let pos = spec
-            .stage
-            .iter()
-            .position(|(n, _)| *n == name)
-            .expect("a staging column");
-        format!("?{}", pos + 1)
-    };
+    let param = |name: &str| format!("?{}", spec.stage_index(name) + 1);
     let mut names: Vec<&str> = Vec::new();
     let mut values: Vec<String> = Vec::new();
     for col in spec.cols {
@@ -847,19 +851,11 @@ impl Db {
                 }
                 let dropped_indexes = indexes.into_iter().map(|(_, create)| create).collect();
                 let customer_ids = match spec.customer_links {
-                    [link] => {
-                        let position = |name: &str| {
-                            spec.stage
-                                .iter()
-                                .position(|(n, _)| *n == name)
-                                .expect("a staging column")
-                        };
-                        Some(CustomerIds {
-                            ids: None,
-                            external_id: position(link.external_id),
-                            resolved: position(link.resolved),
-                        })
-                    }
+                    [link] => Some(CustomerIds {
+                        ids: None,
+                        external_id: spec.stage_index(link.external_id),
+                        resolved: spec.stage_index(link.resolved),
+                    }),
                     _ => None,
                 };
                 return Ok(ImportSession {
