@@ -87,8 +87,21 @@ fn sort_threads() -> usize {
 }
 
 impl Db {
-    /// Opens (creating a SQLite file if needed) and migrates the database.
+    /// Opens (creating a SQLite file if needed) and migrates the database, with a pool for a
+    /// server: several connections.
     pub async fn connect(url: &DbUrl) -> Result<Db> {
+        Db::connect_with(url, 4).await
+    }
+
+    /// [`Db::connect`] with one connection (on SQLite; PostgreSQL keeps its pool), for a
+    /// command-line process that runs one statement at a time: with no second connection of
+    /// its own on the file, a first import can take the file for itself
+    /// ([`crate::ImportOptions::sole_writer`]).
+    pub async fn connect_single(url: &DbUrl) -> Result<Db> {
+        Db::connect_with(url, 1).await
+    }
+
+    async fn connect_with(url: &DbUrl, sqlite_connections: u32) -> Result<Db> {
         let connect_error = |source| Error::Connect {
             url: url.to_string(),
             source,
@@ -122,7 +135,7 @@ impl Db {
                     // only report statements slow enough to be a real problem.
                     .log_slow_statements(log::LevelFilter::Info, Duration::from_secs(60));
                 let pool = SqlitePoolOptions::new()
-                    .max_connections(4)
+                    .max_connections(sqlite_connections)
                     .connect_with(options)
                     .await
                     .map_err(connect_error)?;

@@ -776,6 +776,8 @@ impl ImportChoices {
             options: winback_store::ImportOptions {
                 create_customers: self.create_customers,
                 skip_invalid: self.skip_invalid,
+                // The server's pages keep reading while an upload imports.
+                sole_writer: false,
             },
             reject_file: RejectFile::Off,
             dry_run: self.dry_run,

@@ -188,7 +188,7 @@ pub async fn run(url: &DbUrl, args: &DemoArgs) -> anyhow::Result<bool> {
     if args.no_import {
         return Ok(true);
     }
-    let db = crate::open(url).await?;
+    let db = crate::open_single(url).await?;
     for member in demo.staff() {
         db.upsert_staff_user(&StaffUser {
             email: member.email.clone(),
@@ -204,7 +204,10 @@ pub async fn run(url: &DbUrl, args: &DemoArgs) -> anyhow::Result<bool> {
         let path = args.out.join(file_name(kind));
         let settings = Settings {
             zone: LocalZone::EuropeBerlin,
-            options: ImportOptions::default(),
+            options: ImportOptions {
+                sole_writer: true,
+                ..ImportOptions::default()
+            },
             ..Settings::new(kind)
         };
         let report = import_with_progress(&db, &path, &settings, show)
@@ -227,6 +230,9 @@ pub async fn run(url: &DbUrl, args: &DemoArgs) -> anyhow::Result<bool> {
             report.rows_read as f64 / report.seconds.max(1e-9)
         );
     }
+    // The analysis may read and write at once: a pool of several connections.
+    db.close().await;
+    let db = crate::open(url).await?;
     // Analyse as of the demo's last day, so the pages show statuses and alerts at once.
     let run = crate::analyze::analyze_and_store(&db, as_of, None)
         .await

@@ -39,6 +39,8 @@ pub async fn run(db: &Db, args: &ImportArgs) -> anyhow::Result<bool> {
         options: ImportOptions {
             create_customers: args.create_customers,
             skip_invalid: args.skip_invalid,
+            // `winback import` opens the database with one connection (`open_single`).
+            sole_writer: true,
         },
         reject_file: match &args.reject_file {
             Some(path) => RejectFile::At(path.clone()),

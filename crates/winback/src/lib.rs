@@ -44,7 +44,7 @@ async fn run_async(cli: Cli) -> anyhow::Result<ExitCode> {
     let url = DbUrl::new(normalise_db_url(&cli.db));
     match cli.command {
         Command::Import(args) => {
-            let db = open(&url).await?;
+            let db = open_single(&url).await?;
             let ok = import::run(&db, &args).await?;
             db.close().await;
             Ok(if ok {
@@ -131,7 +131,19 @@ pub fn normalise_db_url(raw: &str) -> String {
 }
 
 pub async fn open(url: &DbUrl) -> anyhow::Result<Db> {
-    Db::connect(url).await.with_context(|| {
-        format!("while opening the database {url} (check --db or WINBACK_DB; PostgreSQL must be running and reachable)")
-    })
+    Db::connect(url).await.with_context(|| open_error(url))
+}
+
+/// [`open`] with one SQLite connection, for imports from the command line: a first import
+/// into an empty table can then write the file directly (`ImportOptions::sole_writer`).
+pub async fn open_single(url: &DbUrl) -> anyhow::Result<Db> {
+    Db::connect_single(url)
+        .await
+        .with_context(|| open_error(url))
+}
+
+fn open_error(url: &DbUrl) -> String {
+    format!(
+        "while opening the database {url} (check --db or WINBACK_DB; PostgreSQL must be running and reachable)"
+    )
 }
