@@ -130,6 +130,85 @@ fn a_bad_summary_row_is_named_with_file_and_line() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A large summary (read in two halves on two threads) with a byte-order mark, CRLF line
+/// ends, blank lines and an id that needs escaping gives the same customers, in file order,
+/// as the plain file; a bad row in the second half is named with its line.
+#[test]
+fn a_large_untidy_summary_reads_like_a_plain_one() {
+    let dir = std::env::temp_dir().join(format!("winback_bigsummary_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cdnow = std::fs::read_to_string(format!("{DATA}cdnow_sample_summary.csv")).unwrap();
+    let rows: Vec<&str> = cdnow.lines().skip(1).collect();
+    let (mut plain, mut untidy) = (
+        String::from("customer_id,x,t_x,T,monetary_value\n"),
+        String::from("\u{feff}customer_id,x,t_x,T,monetary_value\r\n"),
+    );
+    let mut ids = Vec::new();
+    for copy in 0..16 {
+        for (idx, row) in rows.iter().enumerate() {
+            let cells: Vec<&str> = row.split(',').collect();
+            let id = if copy == 9 && idx == 7 {
+                "say \"hi\\".to_owned()
+            } else {
+                format!("c{copy}-{}", cells[0])
+            };
+            let line = format!("{id},{}", cells[1..5].join(","));
+            plain.push_str(&line);
+            plain.push('\n');
+            untidy.push_str(&line);
+            untidy.push_str("\r\n");
+            if idx % 1000 == 0 {
+                untidy.push_str("\r\n \r\n");
+            }
+            ids.push(id);
+        }
+    }
+    assert!(
+        untidy.len() > 1 << 20,
+        "large enough to be read in two halves"
+    );
+    let (plain_path, untidy_path) = (dir.join("plain.csv"), dir.join("untidy.csv"));
+    std::fs::write(&plain_path, &plain).unwrap();
+    std::fs::write(&untidy_path, &untidy).unwrap();
+    let (a, b) = (
+        fit("bgnbd", plain_path.to_str().unwrap()),
+        fit("bgnbd", untidy_path.to_str().unwrap()),
+    );
+    assert_eq!(a, b);
+    let customers = b["customers"].as_array().unwrap();
+    let got: Vec<&str> = customers
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, ids);
+    // The published CDNOW maximum, 16 times over.
+    assert!(
+        (b["loglik"].as_f64().unwrap() + 16.0 * 9582.429).abs() < 1.0,
+        "{}",
+        b["loglik"]
+    );
+    // A bad cell far in the second half.
+    let bad = untidy.replacen("c12-100,", "c12-100,-", 1);
+    std::fs::write(&untidy_path, bad).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_winback"))
+        .args(["model", "fit", "--model", "bgnbd", "--summary"])
+        .arg(&untidy_path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let line = untidy
+        .lines()
+        .position(|l| l.starts_with("c12-100,"))
+        .unwrap()
+        + 1;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("untidy.csv:{line}: ")),
+        "line {line}: {err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn holdout_validation_of_cdnow_tracks_the_published_week_78_figures() {
     let out = Command::new(env!("CARGO_BIN_EXE_winback"))
