@@ -149,27 +149,19 @@ pub fn holdout_validation(
     let (fitted, params, loglik) = match model {
         ModelKind::BgNbd => {
             let fit = fit_bgnbd(&summaries, &options)?;
-            (
-                Fitted::BgNbd(fit.params.clone()),
-                fit.params.named(),
-                fit.loglik,
-            )
+            (Fitted::BgNbd(fit.params), fit.params.named(), fit.loglik)
         }
         ModelKind::ParetoNbd => {
             let fit = fit_pareto_nbd(&summaries, &options)?;
             (
-                Fitted::ParetoNbd(fit.params.clone()),
+                Fitted::ParetoNbd(fit.params),
                 fit.params.named(),
                 fit.loglik,
             )
         }
         ModelKind::MbgNbd => {
             let fit = fit_mbgnbd(&summaries, &options)?;
-            (
-                Fitted::MbgNbd(fit.params.clone()),
-                fit.params.named(),
-                fit.loglik,
-            )
+            (Fitted::MbgNbd(fit.params), fit.params.named(), fit.loglik)
         }
         other => return Err(ValidationError::NotARepeatModel(other.as_str())),
     };

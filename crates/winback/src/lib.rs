@@ -131,19 +131,33 @@ pub fn normalise_db_url(raw: &str) -> String {
 }
 
 pub async fn open(url: &DbUrl) -> anyhow::Result<Db> {
-    Db::connect(url).await.with_context(|| open_error(url))
+    let db = Db::connect(url).await;
+    db.map_err(|e| open_error(url, e))
 }
 
 /// [`open`] with one SQLite connection, for imports from the command line: a first import
 /// into an empty table can then write the file directly (`ImportOptions::sole_writer`).
 pub async fn open_single(url: &DbUrl) -> anyhow::Result<Db> {
-    Db::connect_single(url)
-        .await
-        .with_context(|| open_error(url))
+    let db = Db::connect_single(url).await;
+    db.map_err(|e| open_error(url, e))
 }
 
-fn open_error(url: &DbUrl) -> String {
-    format!(
-        "while opening the database {url} (check --db or WINBACK_DB; PostgreSQL must be running and reachable)"
-    )
+fn open_error(url: &DbUrl, error: winback_store::Error) -> anyhow::Error {
+    let mut detail = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(&error);
+    while let Some(e) = source {
+        detail.push_str(&e.to_string());
+        source = e.source();
+    }
+    let locked = detail.contains("database is locked")
+        || (url.backend().ok() == Some(winback_store::Backend::Sqlite)
+            && detail.contains("pool timed out"));
+    let hint = if locked {
+        // A first import from the command line holds the SQLite file for itself until it
+        // commits (ImportOptions::sole_writer); opening waits for it, then times out.
+        "another winback process is writing to this file, most likely a first import: try again when it has finished"
+    } else {
+        "check --db or WINBACK_DB; PostgreSQL must be running and reachable"
+    };
+    anyhow::Error::new(error).context(format!("while opening the database {url} ({hint})"))
 }
