@@ -854,13 +854,23 @@ impl Db {
                 )))
                 .fetch_one(pool)
                 .await?;
-                match empty {
-                    true => match pool.begin_with(BEGIN_IN_ROLLBACK_JOURNAL).await {
-                        Ok(tx) => {
+                if !empty {
+                    Tx::Sqlite(pool.begin().await?)
+                } else {
+                    match pool.begin_with(BEGIN_IN_ROLLBACK_JOURNAL).await {
+                        Ok(mut tx) => {
+                            // Restored afterwards in any case (the syncs were raised too).
                             leave_rollback_journal = Some(pool.clone());
-                            tracing::info!(
-                                "the import has the database file to itself: rollback journal"
-                            );
+                            let mode: String = sqlx::query_scalar("pragma journal_mode")
+                                .fetch_one(&mut *tx)
+                                .await?;
+                            if mode == "delete" {
+                                tracing::info!(
+                                    "the import has the database file to itself: rollback journal"
+                                );
+                            } else {
+                                tracing::info!(%mode, "the import stays in WAL");
+                            }
                             Tx::Sqlite(tx)
                         }
                         Err(error) => {
@@ -868,8 +878,7 @@ impl Db {
                             back_to_wal(pool).await;
                             Tx::Sqlite(pool.begin().await?)
                         }
-                    },
-                    false => Tx::Sqlite(pool.begin().await?),
+                    }
                 }
             }
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
