@@ -126,48 +126,20 @@ pub(crate) struct OneBC {
     pub d_z: f64,
 }
 
-/// See [`OneBC`]. The term ratio is `(b+n)/(c+n) z < z`, so the series converges at least
-/// geometrically; the derivatives use `∂/∂b ln tₙ = Σ_{k<n} 1/(b+k)`, `∂/∂c ln tₙ = -Σ_{k<n}
-/// 1/(c+k)` and `∂/∂z tₙ = n tₙ / z`.
+/// See [`OneBC`]: the power series for `z <= Z_CONNECT`, the connection formula above.
 pub(crate) fn one_bc(b: f64, c: f64, z: f64) -> OneBC {
-    let mut t = 1.0;
-    let mut value = 1.0;
-    let (mut sb, mut sc) = (0.0, 0.0);
-    let (mut d_b, mut d_c, mut d_z) = (0.0, 0.0, 0.0);
     if z <= 0.0 {
         return OneBC {
-            value,
-            d_b,
-            d_c,
+            value: 1.0,
+            d_b: 0.0,
+            d_c: 0.0,
             d_z: b / c,
         };
     }
     if z > Z_CONNECT {
         return one_bc_near_one(b, c, z);
     }
-    let mut n = 0.0;
-    for _ in 0..ONE_BC_MAX_TERMS {
-        let q = (b + n) / (c + n);
-        let t_over_z = t * q; // t_{n+1} / z
-        sb += 1.0 / (b + n);
-        sc += 1.0 / (c + n);
-        n += 1.0;
-        d_z += n * t_over_z;
-        t = t_over_z * z;
-        value += t;
-        d_b += t * sb;
-        d_c -= t * sc;
-        // The ratio q z is below z <= Z_CONNECT, so the tail is below t q z / (1 - q z).
-        if t * n <= 1e-17 * value * (1.0 - q * z) {
-            break;
-        }
-    }
-    OneBC {
-        value,
-        d_b,
-        d_c,
-        d_z,
-    }
+    series(b, c, z)
 }
 
 /// `G(b, c; z)` for `z` near 1 from the connection formula (A&S 15.3.6), which with `a = 1`
@@ -217,7 +189,7 @@ fn connection(b: f64, c: f64, z: f64) -> OneBC {
     let w = 1.0 - z;
     let (ln_w, ln_z) = (w.ln(), z.ln());
     // First term: A F with A = (c-1)/e and F = 2F1(1, b; c'; w), c' = 1 - e = b - c + 2.
-    let f = series_in_w(b, 1.0 - e, w);
+    let f = series(b, 1.0 - e, w);
     let a = (c - 1.0) / e;
     let t1 = a * f.value;
     let t1_b = (c - 1.0) / (e * e) * f.value + a * (f.d_b + f.d_c);
@@ -246,27 +218,30 @@ fn connection(b: f64, c: f64, z: f64) -> OneBC {
     }
 }
 
-/// `Σ_n (b)_n / (c)_n wⁿ` for small `w` and any real `c` that is not a non-positive integer,
-/// with the partial derivatives by `b`, `c` and `w` (as in [`one_bc`], but the terms may
-/// change sign while `c + n < 0`).
-fn series_in_w(b: f64, c: f64, w: f64) -> OneBC {
+/// `Σ_n (b)_n / (c)_n zⁿ` with its partial derivatives by `b`, `c` and `z`, for `|z| < 1` and
+/// any real `c` that is not a non-positive integer: [`one_bc`] below [`Z_CONNECT`] (where the
+/// term ratio `(b+n)/(c+n) z` stays below `z`) and the series in `w = 1 - z` of
+/// [`connection`] (where terms may change sign while `c + n < 0`). The derivatives use
+/// `∂/∂b ln tₙ = Σ_{k<n} 1/(b+k)`, `∂/∂c ln tₙ = -Σ_{k<n} 1/(c+k)` and `∂/∂z tₙ = n tₙ / z`.
+fn series(b: f64, c: f64, z: f64) -> OneBC {
     let (mut t, mut value) = (1.0, 1.0);
     let (mut sb, mut sc) = (0.0, 0.0);
-    let (mut d_b, mut d_c, mut d_w) = (0.0, 0.0, 0.0);
+    let (mut d_b, mut d_c, mut d_z) = (0.0, 0.0, 0.0);
     let mut n = 0.0;
     for _ in 0..ONE_BC_MAX_TERMS {
         let q = (b + n) / (c + n);
-        let t_over_w = t * q;
+        let t_over_z = t * q; // t_{n+1} / z
         sb += 1.0 / (b + n);
         sc += 1.0 / (c + n);
         n += 1.0;
-        d_w += n * t_over_w;
-        t = t_over_w * w;
+        d_z += n * t_over_z;
+        t = t_over_z * z;
         value += t;
         d_b += t * sb;
         d_c -= t * sc;
-        let r = (q * w).abs();
-        if c + n > 0.0 && r < 0.5 && t.abs() * n <= 1e-17 * value.abs() {
+        // Once every later ratio is below r < 1, the tail is below |t| r / (1 - r).
+        let r = (q * z).abs();
+        if c + n > 0.0 && r < 1.0 && t.abs() * n <= 1e-17 * value.abs() * (1.0 - r) {
             break;
         }
     }
@@ -274,7 +249,7 @@ fn series_in_w(b: f64, c: f64, w: f64) -> OneBC {
         value,
         d_b,
         d_c,
-        d_z: d_w,
+        d_z,
     }
 }
 
