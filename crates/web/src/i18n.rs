@@ -188,6 +188,15 @@ impl Tr {
         self.messages.get(key).map_or(key, String::as_str)
     }
 
+    /// The column of a rejected row: the names the store gives its own checks (`order id`,
+    /// `customer`, ...) from the `column.*` messages, a file's own header as it is.
+    pub fn column(&self, name: &str) -> String {
+        let key = format!("column.{}", name.replace(' ', "_"));
+        self.messages
+            .get(&key)
+            .map_or_else(|| name.to_owned(), String::clone)
+    }
+
     /// An importer's reason for rejecting a row (worded in English for the command line,
     /// the reject file and the API) in this language: the `reason.*` template of the
     /// English catalogue that matches it with the most literal text names the message, and

@@ -402,6 +402,11 @@ async fn an_upload_with_a_bad_row_shows_it_and_imports_nothing_until_confirmed(a
         html.contains("id=\"commit\""),
         "leaving the bad rows out can be confirmed"
     );
+    // The store's own check (an unknown customer) names its column in German too.
+    assert!(
+        html.contains("<td>Kunde</td><td>unbekannter Kunde"),
+        "the unknown customer's column and reason in German: {html}"
+    );
     let html = app
         .post_form(
             &session,
