@@ -27,6 +27,8 @@ pub struct ApiTokenInfo {
     pub id: i64,
     pub name: String,
     pub created_at: DateTime<Utc>,
+    /// When a request last came with the token (to the minute; None: never).
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
 impl Db {
@@ -159,9 +161,26 @@ impl Db {
         })
     }
 
+    /// Records that a request came with the token at `now`. Writes at most once a minute per
+    /// token, so that a busy script does not turn every API read into a database write.
+    pub async fn touch_api_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
+        const SQL: &str = "update api_tokens set last_used_at = $1
+             where token_hash = $2 and (last_used_at is null or last_used_at < $3)";
+        on_pool!(self, |pool| {
+            sqlx::query(SQL)
+                .bind(now)
+                .bind(token_hash.to_owned())
+                .bind(now - chrono::Duration::minutes(1))
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(())
+    }
+
     /// The user's tokens that are not revoked, newest first.
     pub async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiTokenInfo>> {
-        const SQL: &str = "select id, name, created_at from api_tokens
+        const SQL: &str = "select id, name, created_at, last_used_at from api_tokens
              where user_id = $1 and revoked_at is null order by id desc";
         on_pool!(self, |pool| {
             let rows = sqlx::query(SQL).bind(user_id).fetch_all(pool).await?;
@@ -171,6 +190,7 @@ impl Db {
                         id: row.try_get("id")?,
                         name: row.try_get("name")?,
                         created_at: row.try_get("created_at")?,
+                        last_used_at: row.try_get("last_used_at")?,
                     })
                 })
                 .collect()

@@ -275,11 +275,13 @@ async fn resolve_viewer(
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or(Error::Unauthorized)?;
+        let hash = token_hash(token);
         let user = state
             .db
-            .api_token_user(&token_hash(token))
+            .api_token_user(&hash)
             .await?
             .ok_or(Error::Unauthorized)?;
+        state.db.touch_api_token(&hash, chrono::Utc::now()).await?;
         return Ok(Resolved::Viewer(Viewer {
             user,
             via: Via::Token,

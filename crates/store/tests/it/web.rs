@@ -131,6 +131,27 @@ async fn a_user_signs_in_with_a_session_that_expires_and_can_be_ended(db: Db) {
     assert_eq!(db.api_token_user("t1").await.unwrap().unwrap().id, user.id);
     let tokens = db.api_tokens(user.id).await.unwrap();
     assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].last_used_at, None, "a new token was never used");
+    // Use is recorded at most once a minute per token.
+    let used = |db: Db| async move { db.api_tokens(user.id).await.unwrap()[0].last_used_at };
+    db.touch_api_token("t1", now).await.unwrap();
+    let first = used(db.clone()).await.expect("recorded");
+    assert!(
+        (first - now).num_milliseconds().abs() < 1,
+        "{first} vs {now}"
+    );
+    db.touch_api_token("t1", now + Duration::seconds(30))
+        .await
+        .unwrap();
+    assert_eq!(
+        used(db.clone()).await,
+        Some(first),
+        "not again within the minute"
+    );
+    db.touch_api_token("t1", now + Duration::seconds(90))
+        .await
+        .unwrap();
+    assert!(used(db.clone()).await > Some(first), "again after it");
 
     db.disable_user(user.id).await.unwrap();
     assert!(

@@ -272,6 +272,19 @@ async fn the_api_pages_customers_with_a_bearer_token_and_answers_errors_in_one_s
     app.seed().await;
     let session = app.login("analyst@firma.de").await;
     let token = app.token(&session).await;
+    let settings = || async {
+        app.get(Some(&session), "/settings")
+            .await
+            .text()
+            .await
+            .unwrap()
+    };
+    assert!(
+        settings()
+            .await
+            .contains("<td class=\"token-last-used\">noch nie</td>"),
+        "a new token was never used"
+    );
     let first: Value = app
         .get_bearer(&token, "/api/v1/customers?limit=2")
         .await
@@ -317,6 +330,11 @@ async fn the_api_pages_customers_with_a_bearer_token_and_answers_errors_in_one_s
     assert_eq!(
         app.get_bearer("not-a-token", "/api/v1/me").await.status(),
         StatusCode::UNAUTHORIZED
+    );
+    let html = settings().await;
+    assert!(
+        html.contains("<td class=\"token-last-used\">") && !html.contains("noch nie"),
+        "the settings page shows when the token was last used: {html}"
     );
     let stored: Vec<String> = app.db.snapshot("api_tokens").await.unwrap();
     assert!(
