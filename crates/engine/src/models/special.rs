@@ -2,7 +2,7 @@
 //! function 2F1 for real arguments and `z < 1`, and a `2F1(1, b; c; z)` series with its
 //! parameter derivatives for the Pareto/NBD likelihood gradient.
 //!
-//! Checked against mpmath at the hard edges in `tests/models_special.rs`.
+//! Checked against mpmath at the hard edges in `tests/it/models_special.rs`.
 
 use statrs::function::gamma::{digamma, ln_gamma};
 

@@ -1,9 +1,7 @@
 //! Known-answer tests: the published CDNOW, sBG and Gamma-Gamma results of
 //! `tests/data/README.md` (a byte-exact copy of `shared/data/README.md`).
 
-mod models_common;
-
-use models_common::{cdnow, cdnow_summaries, sbg_cohorts};
+use crate::models_common::{cdnow, cdnow_summaries, sbg_cohorts};
 use winback_engine::models::prec::{LOGLIK_ABS, PARAM_REL, eq_printed, rel_eq};
 use winback_engine::models::{
     BgNbdParams, FitOptions, ParetoNbdParams, fit_bgnbd, fit_gamma_gamma, fit_mbgnbd,
@@ -179,7 +177,7 @@ fn cumulative_repeat_purchases_by_week_78_match_the_paper() {
 #[test]
 fn bgbb_reproduces_the_donations_fit() {
     use winback_engine::models::{DiscretePattern, fit_bgbb};
-    let patterns: Vec<DiscretePattern> = models_common::donations()
+    let patterns: Vec<DiscretePattern> = crate::models_common::donations()
         .iter()
         .map(|r| DiscretePattern {
             frequency: r[0] as u32,

@@ -1,9 +1,7 @@
 //! Invariants every model must pass (in the spirit of statrs' `check_continuous_distribution`),
 //! extreme customers, and clear errors on unusable data.
 
-mod models_common;
-
-use models_common::{cdnow_summaries, sbg_cohorts};
+use crate::models_common::{cdnow_summaries, sbg_cohorts};
 use winback_engine::models::{
     BgNbdParams, CustomerSummary, FitError, FitOptions, MbgNbdParams, ModelKind, ParetoNbdParams,
     fit_bgnbd, fit_gamma_gamma, fit_mbgnbd, fit_pareto_nbd, fit_sbg_survivors, fit_summary,
