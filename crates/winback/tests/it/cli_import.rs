@@ -130,6 +130,33 @@ B2;neu@example.de;Erika Mustermann;Berlin;05.01.2024;20,00\r\n";
 }
 both_backends!(orders_of_unknown_customers_need_create_customers);
 
+/// Order lines of an order that is not there are named with their line and import nothing
+/// (on SQLite the first import of order lines runs without row-by-row foreign-key checks:
+/// the missing order must still be caught).
+async fn order_lines_of_unknown_orders_are_rejected_with_their_line(env: TestEnv) {
+    let customers = env.write("kunden.csv", CUSTOMERS, true);
+    let orders = env.write("bestellungen.csv", ORDERS, true);
+    assert!(env.import("customers", &customers, &[]).status.success());
+    assert!(env.import("orders", &orders, &[]).status.success());
+    let lines = "Bestellnummer;Position;Artikelnummer;Artikelbezeichnung;Menge;Einzelpreis\r\n\
+A1;1;AR-1;Brett;1;10,00\r\n\
+A9;1;AR-2;Messer;2;5,00\r\n\
+A2;1;AR-1;Brett;1;10,00\r\n";
+    let file = env.write("positionen.csv", lines, true);
+    let out = env.import("order-lines", &file, &[]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("positionen.csv:3: order id: unknown order"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.stats()["order-lines"], 0);
+    let out = env.import("order-lines", &file, &["--skip-invalid"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(env.stats()["order-lines"], 2);
+}
+both_backends!(order_lines_of_unknown_orders_are_rejected_with_their_line);
+
 async fn the_shopify_samples_import_without_a_mapping(env: TestEnv) {
     let samples = concat!(
         env!("CARGO_MANIFEST_DIR"),
