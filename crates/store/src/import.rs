@@ -28,7 +28,8 @@ pub struct ImportOptions {
     /// pool). The first import into an empty SQLite table may then leave WAL for its
     /// transaction and use the rollback journal: the new pages are written once, straight
     /// into the file, instead of into the WAL and again by the checkpoint (10 million orders:
-    /// commit 6 s -> 0.5 s, no 1.8 GB WAL). It is still all-or-nothing: a killed import's
+    /// commit 6 s -> 0.5 s, no 1.8 GB WAL), and without row-by-row foreign-key checks (see
+    /// `BEGIN_IN_ROLLBACK_JOURNAL`). It is still all-or-nothing: a killed import's
     /// journal is rolled back when the file is next opened. Only taken when no other
     /// connection has the file open; other processes that open it meanwhile wait (up to the
     /// busy timeout). Never set by the server, whose pages must keep reading during an import.
