@@ -1052,7 +1052,7 @@ impl ImportSession {
             };
             if let Some(c) = &mut fast.customer_ids {
                 if c.ids.is_none() && rows.len() >= FAST_BATCH {
-                    c.ids = Some(read_customer_ids(&mut **tx).await?);
+                    c.ids = Some(read_customer_ids(tx).await?);
                 }
                 if let Some(ids) = &c.ids {
                     for (_, values) in &mut rows {
@@ -1064,14 +1064,9 @@ impl ImportSession {
                     }
                 }
             }
-            fast.inserted += sqlite_fast::insert_rows(
-                &mut **tx,
-                &fast.sql,
-                rows,
-                fast.messages,
-                &mut fast.problems,
-            )
-            .await?;
+            fast.inserted +=
+                sqlite_fast::insert_rows(tx, &fast.sql, rows, fast.messages, &mut fast.problems)
+                    .await?;
             return Ok(());
         }
         let names: Vec<&str> = self.spec.stage.iter().map(|(name, _)| *name).collect();
