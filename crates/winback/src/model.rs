@@ -95,7 +95,13 @@ fn read_summary(path: &Path) -> anyhow::Result<Summary> {
     } else {
         rows.len()
     };
-    let first_lines = rows[..mid].bytes().filter(|&b| b == b'\n').count();
+    // The first half ends after a line break, so it holds as many lines as breaks; alone,
+    // it holds every line (the last one may lack its break).
+    let first_lines = if mid < rows.len() {
+        rows[..mid].bytes().filter(|&b| b == b'\n').count()
+    } else {
+        lines
+    };
     let (c1, c2) = customers.split_at_mut(first_lines);
     let (i1, i2) = match &mut ids {
         Some(ids) => {

@@ -167,6 +167,17 @@ fn a_large_untidy_summary_reads_like_a_plain_one() {
         untidy.len() > 1 << 20,
         "large enough to be read in two halves"
     );
+    // A small file whose last line has no line break reads like one that has it.
+    let small: String = plain.lines().take(2358).collect::<Vec<_>>().join("\n");
+    let small_path = dir.join("small.csv");
+    std::fs::write(&small_path, &small).unwrap();
+    let small_fit = fit("bgnbd", small_path.to_str().unwrap());
+    assert_eq!(small_fit["customers"].as_array().unwrap().len(), 2357);
+    assert!(
+        (small_fit["loglik"].as_f64().unwrap() + 9582.429).abs() < 0.01,
+        "{}",
+        small_fit["loglik"]
+    );
     let (plain_path, untidy_path) = (dir.join("plain.csv"), dir.join("untidy.csv"));
     std::fs::write(&plain_path, &plain).unwrap();
     std::fs::write(&untidy_path, &untidy).unwrap();
