@@ -51,7 +51,7 @@ fn read_summary(path: &Path) -> anyhow::Result<Summary> {
     let body = text.trim_start_matches('\u{feff}');
     let header_end = body.find('\n').unwrap_or(body.len());
     let header = body[..header_end].trim_end_matches('\r');
-    if header.trim().is_empty() {
+    if body.trim().is_empty() {
         bail!("{}: the file is empty", path.display());
     }
     let names: Vec<String> = header.split(',').map(|h| h.trim().to_lowercase()).collect();
