@@ -230,7 +230,7 @@ pub async fn run(url: &DbUrl, args: &DemoArgs) -> anyhow::Result<bool> {
             report.rows_read as f64 / report.seconds.max(1e-9)
         );
     }
-    // The analysis may read and write at once: a pool of several connections.
+    // The analysis runs on the usual pool of several connections, as `winback analyze` does.
     db.close().await;
     let db = crate::open(url).await?;
     // Analyse as of the demo's last day, so the pages show statuses and alerts at once.
