@@ -30,7 +30,7 @@ pub use results::{
     AlertChange, AlertEvent, AlertQuery, AlertView, CustomerStatus, HistoryPoint, LostMonth,
     RunInfo, RunSummary, StatusListRow, StatusQuery,
 };
-pub use sessions::{ApiTokenInfo, SessionRecord};
+pub use sessions::{ApiTokenInfo, SessionRecord, TokenUse};
 pub use staff::StaffUser;
 pub use users::User;
 

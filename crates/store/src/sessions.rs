@@ -21,6 +21,13 @@ pub struct SessionRecord {
     pub last_seen_at: DateTime<Utc>,
 }
 
+/// The user behind an API token, and when the token was last used (None: never).
+#[derive(Debug, Clone)]
+pub struct TokenUse {
+    pub user: User,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
 /// An API token as listed to its owner (never the token itself).
 #[derive(Debug, Clone)]
 pub struct ApiTokenInfo {
@@ -146,10 +153,13 @@ impl Db {
         Ok(())
     }
 
-    /// The user of a valid (not revoked) API token whose user is enabled.
-    pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
+    /// The user of a valid (not revoked) API token whose user is enabled, and when the token
+    /// was last used (so that the caller writes [`Db::touch_api_token`] only when it is due:
+    /// a write per request would queue every API read behind a running import).
+    pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<TokenUse>> {
         let sql = format!(
-            "select {USER_COLUMNS} from api_tokens t join staff_users u on u.id = t.user_id
+            "select {USER_COLUMNS}, t.last_used_at as token_last_used_at
+             from api_tokens t join staff_users u on u.id = t.user_id
              where t.token_hash = $1 and t.revoked_at is null and u.disabled_at is null"
         );
         on_pool!(self, |pool| {
@@ -157,12 +167,19 @@ impl Db {
                 .bind(token_hash.to_owned())
                 .fetch_optional(pool)
                 .await?;
-            row.as_ref().map(user_from_row).transpose()
+            row.as_ref()
+                .map(|row| {
+                    Ok(TokenUse {
+                        user: user_from_row(row)?,
+                        last_used_at: row.try_get("token_last_used_at")?,
+                    })
+                })
+                .transpose()
         })
     }
 
-    /// Records that a request came with the token at `now`. Writes at most once a minute per
-    /// token, so that a busy script does not turn every API read into a database write.
+    /// Records that a request came with the token at `now` (a no-op within a minute of the
+    /// last record).
     pub async fn touch_api_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
         const SQL: &str = "update api_tokens set last_used_at = $1
              where token_hash = $2 and (last_used_at is null or last_used_at < $3)";

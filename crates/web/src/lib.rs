@@ -276,14 +276,21 @@ async fn resolve_viewer(
             .map(str::trim)
             .ok_or(Error::Unauthorized)?;
         let hash = token_hash(token);
-        let user = state
+        let found = state
             .db
             .api_token_user(&hash)
             .await?
             .ok_or(Error::Unauthorized)?;
-        state.db.touch_api_token(&hash, chrono::Utc::now()).await?;
+        // Recorded at most once a minute, like a session's last use.
+        let now = chrono::Utc::now();
+        if found
+            .last_used_at
+            .is_none_or(|at| now - at >= chrono::Duration::minutes(1))
+        {
+            state.db.touch_api_token(&hash, now).await?;
+        }
         return Ok(Resolved::Viewer(Viewer {
-            user,
+            user: found.user,
             via: Via::Token,
             csrf: String::new(),
             session_hash: None,

@@ -128,7 +128,10 @@ async fn a_user_signs_in_with_a_session_that_expires_and_can_be_ended(db: Db) {
     );
 
     db.create_api_token(user.id, "script", "t1").await.unwrap();
-    assert_eq!(db.api_token_user("t1").await.unwrap().unwrap().id, user.id);
+    assert_eq!(
+        db.api_token_user("t1").await.unwrap().unwrap().user.id,
+        user.id
+    );
     let tokens = db.api_tokens(user.id).await.unwrap();
     assert_eq!(tokens.len(), 1);
     assert_eq!(tokens[0].last_used_at, None, "a new token was never used");
@@ -139,6 +142,11 @@ async fn a_user_signs_in_with_a_session_that_expires_and_can_be_ended(db: Db) {
     assert!(
         (first - now).num_milliseconds().abs() < 1,
         "{first} vs {now}"
+    );
+    assert_eq!(
+        db.api_token_user("t1").await.unwrap().unwrap().last_used_at,
+        Some(first),
+        "the token's user comes with its last use, so callers write only when it is due"
     );
     db.touch_api_token("t1", now + Duration::seconds(30))
         .await
