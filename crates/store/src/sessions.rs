@@ -28,6 +28,19 @@ pub struct TokenUse {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
+/// A token's use is written at most this often.
+fn token_use_interval() -> chrono::Duration {
+    chrono::Duration::minutes(1)
+}
+
+impl TokenUse {
+    /// Whether a request at `now` is due to record the token's use ([`Db::touch_api_token`]).
+    pub fn touch_due(&self, now: DateTime<Utc>) -> bool {
+        self.last_used_at
+            .is_none_or(|at| now - at >= token_use_interval())
+    }
+}
+
 /// An API token as listed to its owner (never the token itself).
 #[derive(Debug, Clone)]
 pub struct ApiTokenInfo {
@@ -179,7 +192,7 @@ impl Db {
     }
 
     /// Records that a request came with the token at `now` (a no-op within a minute of the
-    /// last record).
+    /// last record, also when two requests race past [`TokenUse::touch_due`]).
     pub async fn touch_api_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
         const SQL: &str = "update api_tokens set last_used_at = $1
              where token_hash = $2 and (last_used_at is null or last_used_at < $3)";
@@ -187,7 +200,7 @@ impl Db {
             sqlx::query(SQL)
                 .bind(now)
                 .bind(token_hash.to_owned())
-                .bind(now - chrono::Duration::minutes(1))
+                .bind(now - token_use_interval())
                 .execute(pool)
                 .await?
                 .rows_affected()

@@ -283,10 +283,7 @@ async fn resolve_viewer(
             .ok_or(Error::Unauthorized)?;
         // Recorded at most once a minute, like a session's last use.
         let now = chrono::Utc::now();
-        if found
-            .last_used_at
-            .is_none_or(|at| now - at >= chrono::Duration::minutes(1))
-        {
+        if found.touch_due(now) {
             state.db.touch_api_token(&hash, now).await?;
         }
         return Ok(Resolved::Viewer(Viewer {

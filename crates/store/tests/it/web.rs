@@ -143,11 +143,14 @@ async fn a_user_signs_in_with_a_session_that_expires_and_can_be_ended(db: Db) {
         (first - now).num_milliseconds().abs() < 1,
         "{first} vs {now}"
     );
+    let found = db.api_token_user("t1").await.unwrap().unwrap();
     assert_eq!(
-        db.api_token_user("t1").await.unwrap().unwrap().last_used_at,
+        found.last_used_at,
         Some(first),
         "the token's user comes with its last use, so callers write only when it is due"
     );
+    assert!(!found.touch_due(now + Duration::seconds(30)));
+    assert!(found.touch_due(now + Duration::seconds(90)));
     db.touch_api_token("t1", now + Duration::seconds(30))
         .await
         .unwrap();
