@@ -2,11 +2,13 @@
 //! Marketing Science 24(2): purchases follow a Poisson process with Gamma(r, α) rates, and
 //! after every purchase a customer drops out with a probability `p ~ Beta(a, b)`.
 
+use std::sync::OnceLock;
+
 use statrs::function::gamma::{digamma, ln_gamma};
 
 use super::optim::Minimum;
 use super::patterns::Patterns;
-use super::special::ln_hyp2f1;
+use super::special::{Hyp2f1Series, ln_hyp2f1};
 use super::{
     CustomerSummary, Fit, FitError, FitOptions, MIN_CUSTOMERS, ParamError, check_positive,
     check_summaries,
@@ -113,16 +115,42 @@ impl BgNbdParams {
             return 0.0;
         }
         at_a_not_one(self.a, |a| {
-            let z = t / (self.alpha + age + t);
-            let (ln_f, sign) = ln_hyp2f1(self.r + x, self.b + x, a + self.b + x - 1.0, z);
-            let ln_term = (self.r + x) * (-z).ln_1p() + ln_f;
-            let bracket = if sign > 0.0 {
-                -ln_term.exp_m1()
-            } else {
-                1.0 + ln_term.exp()
-            };
-            (a + self.b + x - 1.0) / (a - 1.0) * bracket
+            self.factor_with(a, x, age, t, |z, _| {
+                ln_hyp2f1(self.r + x, self.b + x, a + self.b + x - 1.0, z)
+            })
         })
+    }
+
+    /// [`BgNbdParams::conditional_factor`] at horizon `t` for many customers, with the series
+    /// of each frequency prepared once (see [`ConditionalFactors`]).
+    pub fn conditional_factors(&self, t: f64) -> ConditionalFactors {
+        ConditionalFactors {
+            params: *self,
+            t,
+            series: (0..CACHED_FREQUENCIES).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// The conditional factor at a given `a` with `ln 2F1(r+x, b+x; a+b+x-1; z)` from
+    /// `ln_f(z, ln(1 - z))`.
+    fn factor_with(
+        &self,
+        a: f64,
+        x: f64,
+        age: f64,
+        t: f64,
+        ln_f: impl Fn(f64, f64) -> (f64, f64),
+    ) -> f64 {
+        let z = t / (self.alpha + age + t);
+        let ln_1mz = (-z).ln_1p();
+        let (ln_f, sign) = ln_f(z, ln_1mz);
+        let ln_term = (self.r + x) * ln_1mz + ln_f;
+        let bracket = if sign > 0.0 {
+            -ln_term.exp_m1()
+        } else {
+            1.0 + ln_term.exp()
+        };
+        (a + self.b + x - 1.0) / (a - 1.0) * bracket
     }
 
     /// Expected number of repeat purchases of a new customer in `(0, t]` (FHL 2005, eq. 7).
@@ -168,9 +196,50 @@ impl BgNbdParams {
     }
 }
 
+/// Whole frequencies below this get their series prepared by [`ConditionalFactors`]; higher
+/// (rarer) ones are computed as [`BgNbdParams::conditional_factor`] does.
+const CACHED_FREQUENCIES: usize = 1024;
+/// Term ratios prepared per frequency: enough for `z` up to about 0.6 at low frequencies
+/// (higher ones need fewer terms); a longer series computes the rest as it goes.
+const CACHED_TERMS: usize = 96;
+
+/// [`BgNbdParams::conditional_factor`] at one horizon for many customers (FHL 2005, eq. 10):
+/// the hypergeometric function's parameters depend on the frequency only, so its term ratios
+/// are prepared once per whole frequency, on first use, and shared by every thread; a value
+/// then costs multiplications only. The results are those of `conditional_factor`.
+#[derive(Debug)]
+pub struct ConditionalFactors {
+    params: BgNbdParams,
+    t: f64,
+    series: Vec<OnceLock<Hyp2f1Series>>,
+}
+
+impl ConditionalFactors {
+    /// [`BgNbdParams::conditional_factor`]`(x, age, t)`.
+    pub fn get(&self, x: f64, age: f64) -> f64 {
+        let p = &self.params;
+        let slot = x as usize; // saturating: negative and NaN give 0, checked below
+        let cached = self.t > 0.0
+            && (p.a - 1.0).abs() >= A_NOT_ONE
+            && slot as f64 == x
+            && slot < self.series.len();
+        if !cached {
+            return p.conditional_factor(x, age, self.t);
+        }
+        let series = self.series[slot]
+            .get_or_init(|| Hyp2f1Series::new(p.r + x, p.b + x, p.a + p.b + x - 1.0, CACHED_TERMS));
+        p.factor_with(p.a, x, age, self.t, |z, ln_1mz| {
+            series.ln_at_with(z, ln_1mz)
+        })
+    }
+}
+
+/// How close to 1 `a` may come before [`at_a_not_one`] averages the two sides.
+const A_NOT_ONE: f64 = 1e-7;
+
 /// The closed forms divide by `a - 1`; at `a = 1` take the mean of the two sides.
 pub(crate) fn at_a_not_one(a: f64, f: impl Fn(f64) -> f64) -> f64 {
-    const H: f64 = 1e-7;
+    const H: f64 = A_NOT_ONE;
     if (a - 1.0).abs() < H {
         0.5 * (f(1.0 - H) + f(1.0 + H))
     } else {

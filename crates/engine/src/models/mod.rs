@@ -22,7 +22,7 @@ pub mod sbg;
 pub mod special;
 
 pub use bgbb::{BgBbParams, DiscretePattern, fit_bgbb};
-pub use bgnbd::{BgNbdParams, fit_bgnbd};
+pub use bgnbd::{BgNbdParams, ConditionalFactors, fit_bgnbd};
 pub use gamma_gamma::{GammaGammaParams, fit_gamma_gamma};
 pub use mbgnbd::{MbgNbdParams, fit_mbgnbd};
 pub use pareto_nbd::{ParetoNbdParams, fit_pareto_nbd};
@@ -263,22 +263,75 @@ impl fmt::Display for ModelKind {
 #[error("unknown model {0:?}; expected one of bgnbd, pareto-nbd, mbgnbd, gamma-gamma, sbg")]
 pub struct UnknownModel(pub String);
 
-/// A model-independent view of a fit, for callers that only need numbers to show.
-#[derive(Debug, Clone, PartialEq)]
+/// A model-independent view of a fit, for callers that only need numbers to show, with the
+/// fitted model to score customers.
+#[derive(Debug)]
 pub struct SummaryFit {
     pub kind: ModelKind,
     /// Parameter names as in the papers (`r`, `alpha`, `a`, `b`, ...) and their values.
     pub params: Vec<(&'static str, f64)>,
     pub loglik: f64,
     pub converged: bool,
-    /// One entry per input customer, in input order: `(p_alive, expected)` where `expected` is
-    /// the conditional expected number of transactions in `(T, T + horizon]`. For Gamma-Gamma,
-    /// `p_alive` is 1 and `expected` is the conditional expected spend per transaction
-    /// (customers without repeat purchases get the population mean).
-    pub customers: Vec<(f64, f64)>,
+    scorer: Scorer,
 }
 
-/// Fits `kind` to the summaries and scores every customer with the fitted model.
+/// The fitted model behind a [`SummaryFit`] and the horizon of its expectations.
+#[derive(Debug)]
+enum Scorer {
+    BgNbd(BgNbdParams, bgnbd::ConditionalFactors),
+    ParetoNbd(ParetoNbdParams, f64),
+    MbgNbd(MbgNbdParams, f64),
+    GammaGamma(GammaGammaParams),
+}
+
+impl SummaryFit {
+    /// `(p_alive, expected)` of one customer, where `expected` is the conditional expected
+    /// number of transactions in `(T, T + horizon]`. For Gamma-Gamma, `p_alive` is 1 and
+    /// `expected` is the conditional expected spend per transaction (customers without
+    /// repeat purchases get the population mean).
+    ///
+    /// Cheap enough to call per customer where the scores are used (`winback model fit`
+    /// formats them straight into its output), so that a million scores need not be kept.
+    pub fn score(&self, c: &CustomerSummary) -> (f64, f64) {
+        match &self.scorer {
+            Scorer::BgNbd(p, factors) => {
+                let p_alive = p.p_alive(c);
+                (p_alive, factors.get(c.frequency, c.age) * p_alive)
+            }
+            Scorer::ParetoNbd(p, horizon) => {
+                let p_alive = p.p_alive(c);
+                let expected = p.expected_transactions_given_p_alive(c, *horizon, p_alive);
+                (p_alive, expected)
+            }
+            Scorer::MbgNbd(p, horizon) => (p.p_alive(c), p.expected_transactions(c, *horizon)),
+            Scorer::GammaGamma(p) => (1.0, p.expected_spend(c.frequency, c.monetary)),
+        }
+    }
+
+    /// [`SummaryFit::score`] of every customer, in input order (in parallel chunks when there
+    /// are many).
+    pub fn scores(&self, customers: &[CustomerSummary]) -> Vec<(f64, f64)> {
+        let threads = FitOptions::default().threads.max(1);
+        if threads == 1 || customers.len() < 20_000 {
+            return customers.iter().map(|c| self.score(c)).collect();
+        }
+        let mut out = vec![(0.0, 0.0); customers.len()];
+        let chunk = customers.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            for (cs, os) in customers.chunks(chunk).zip(out.chunks_mut(chunk)) {
+                scope.spawn(move || {
+                    for (c, o) in cs.iter().zip(os.iter_mut()) {
+                        *o = self.score(c);
+                    }
+                });
+            }
+        });
+        out
+    }
+}
+
+/// Fits `kind` to the summaries; the result scores customers with the fitted model
+/// ([`SummaryFit::score`]), with expectations over `horizon`.
 ///
 /// For [`ModelKind::Gamma`-Gamma](ModelKind::GammaGamma) only customers with `x > 0` enter the
 /// fit. [`ModelKind::Sbg`] takes cohort survivor counts rather than customer summaries: use
@@ -292,94 +345,50 @@ pub fn fit_summary(
     horizon: f64,
 ) -> Result<SummaryFit, FitError> {
     let opts = FitOptions::default();
-    match kind {
+    let (params, loglik, converged, scorer) = match kind {
         ModelKind::BgNbd => {
             let fit = fit_bgnbd(customers, &opts)?;
-            let p = &fit.params;
-            let scores = score_par(customers, opts.threads, |c| {
-                (p.p_alive(c), p.expected_transactions(c, horizon))
-            });
-            Ok(SummaryFit {
-                kind,
-                params: p.named(),
-                loglik: fit.loglik,
-                converged: fit.converged(),
-                customers: scores,
-            })
+            let p = fit.params;
+            let factors = p.conditional_factors(horizon);
+            (
+                p.named(),
+                fit.loglik,
+                fit.converged(),
+                Scorer::BgNbd(p, factors),
+            )
         }
         ModelKind::ParetoNbd => {
             let fit = fit_pareto_nbd(customers, &opts)?;
-            let p = &fit.params;
-            let scores = score_par(customers, opts.threads, |c| {
-                let pa = p.p_alive(c);
-                (pa, p.expected_transactions_given_p_alive(c, horizon, pa))
-            });
-            Ok(SummaryFit {
-                kind,
-                params: p.named(),
-                loglik: fit.loglik,
-                converged: fit.converged(),
-                customers: scores,
-            })
+            let p = fit.params;
+            let scorer = Scorer::ParetoNbd(p, horizon);
+            (p.named(), fit.loglik, fit.converged(), scorer)
         }
         ModelKind::MbgNbd => {
             let fit = fit_mbgnbd(customers, &opts)?;
-            let p = &fit.params;
-            let scores = score_par(customers, opts.threads, |c| {
-                (p.p_alive(c), p.expected_transactions(c, horizon))
-            });
-            Ok(SummaryFit {
-                kind,
-                params: p.named(),
-                loglik: fit.loglik,
-                converged: fit.converged(),
-                customers: scores,
-            })
+            let p = fit.params;
+            let scorer = Scorer::MbgNbd(p, horizon);
+            (p.named(), fit.loglik, fit.converged(), scorer)
         }
         ModelKind::GammaGamma => {
             let fit = fit_gamma_gamma(customers, &opts)?;
-            let p = &fit.params;
-            let scores = customers
-                .iter()
-                .map(|c| (1.0, p.expected_spend(c.frequency, c.monetary)))
-                .collect();
-            Ok(SummaryFit {
-                kind,
-                params: p.named(),
-                loglik: fit.loglik,
-                converged: fit.converged(),
-                customers: scores,
-            })
+            let p = fit.params;
+            let scorer = Scorer::GammaGamma(p);
+            (p.named(), fit.loglik, fit.converged(), scorer)
         }
-        ModelKind::Sbg => Err(FitError::InvalidInput {
-            index: 0,
-            reason: "sbg needs survivor counts per period: use fit_sbg_survivors",
-        }),
-    }
-}
-
-/// Scores customers, in parallel chunks when there are many.
-fn score_par<F>(customers: &[CustomerSummary], threads: usize, f: F) -> Vec<(f64, f64)>
-where
-    F: Fn(&CustomerSummary) -> (f64, f64) + Sync,
-{
-    let threads = threads.max(1);
-    if threads == 1 || customers.len() < 20_000 {
-        return customers.iter().map(&f).collect();
-    }
-    let mut out = vec![(0.0, 0.0); customers.len()];
-    let chunk = customers.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        for (cs, os) in customers.chunks(chunk).zip(out.chunks_mut(chunk)) {
-            let f = &f;
-            scope.spawn(move || {
-                for (c, o) in cs.iter().zip(os.iter_mut()) {
-                    *o = f(c);
-                }
+        ModelKind::Sbg => {
+            return Err(FitError::InvalidInput {
+                index: 0,
+                reason: "sbg needs survivor counts per period: use fit_sbg_survivors",
             });
         }
-    });
-    out
+    };
+    Ok(SummaryFit {
+        kind,
+        params,
+        loglik,
+        converged,
+        scorer,
+    })
 }
 
 /// Checks every summary and the minimum data a repeat-buying model needs.

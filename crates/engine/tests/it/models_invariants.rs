@@ -208,13 +208,27 @@ fn model_kinds_parse_and_fit_summary_scores_every_customer() {
     ] {
         let fit = fit_summary(kind, &customers, 39.0).expect("fits");
         assert!(fit.converged, "{kind}");
-        assert_eq!(fit.customers.len(), customers.len());
+        let scores = fit.scores(&customers);
+        assert_eq!(scores.len(), customers.len());
         assert!(
-            fit.customers
+            scores
                 .iter()
                 .all(|(p, e)| (0.0..=1.0).contains(p) && e.is_finite() && *e >= 0.0),
             "{kind}"
         );
+        for (c, score) in customers.iter().zip(&scores) {
+            assert_eq!(fit.score(c), *score, "{kind}: one score as in all scores");
+        }
+        if kind == ModelKind::BgNbd {
+            // The scorer's series prepared per frequency give the direct formula's values.
+            let named = |n: &str| fit.params.iter().find(|(k, _)| *k == n).unwrap().1;
+            let p = BgNbdParams::new(named("r"), named("alpha"), named("a"), named("b")).unwrap();
+            for (c, &(p_alive, expected)) in customers.iter().zip(&scores) {
+                assert_eq!(p_alive, p.p_alive(c));
+                let direct = p.expected_transactions(c, 39.0);
+                assert_eq!(expected, direct, "x {} T {}", c.frequency, c.age);
+            }
+        }
     }
     assert!(fit_summary(ModelKind::Sbg, &customers, 39.0).is_err());
 }
