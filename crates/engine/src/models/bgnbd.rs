@@ -272,18 +272,18 @@ pub(crate) fn loglik_grad(pats: &Patterns, theta: &[f64; 4], threads: usize) -> 
         let (mut s_ln3, mut s_ln4, mut s_inv3, mut s_inv4, mut s_w4) = (0.0, 0.0, 0.0, 0.0, 0.0);
         if x == 0.0 {
             for i in rows {
-                let w = pats.weight[i];
-                let l = (alpha + pats.age[i]).ln();
+                let w = pats.rows[i].weight;
+                let l = (alpha + pats.rows[i].age).ln();
                 sw += w;
                 sll -= w * r * l;
                 s_ln3 += w * l;
-                s_inv3 += w / (alpha + pats.age[i]);
+                s_inv3 += w / (alpha + pats.rows[i].age);
             }
         } else {
             let c4 = a.ln() - (b + x - 1.0).ln();
             for i in rows {
-                let w = pats.weight[i];
-                let (at, ax) = (alpha + pats.age[i], alpha + pats.recency[i]);
+                let w = pats.rows[i].weight;
+                let (at, ax) = (alpha + pats.rows[i].age, alpha + pats.rows[i].recency);
                 let (l3, l4) = (at.ln(), ax.ln());
                 // ln(term3 / term4); add the two terms in log space from the larger one.
                 let d = -rx * (l3 - l4) - c4;
@@ -349,8 +349,8 @@ pub(crate) fn rate_scale(pats: &Patterns) -> f64 {
     let mut st = 0.0;
     for g in &pats.groups {
         for i in g.rows.clone() {
-            sx += pats.weight[i] * g.x;
-            st += pats.weight[i] * pats.age[i];
+            sx += pats.rows[i].weight * g.x;
+            st += pats.rows[i].weight * pats.rows[i].age;
         }
     }
     let w = pats.total_weight;

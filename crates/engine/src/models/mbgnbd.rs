@@ -184,8 +184,8 @@ pub(crate) fn loglik_grad(pats: &Patterns, theta: &[f64; 4], threads: usize) -> 
         let (mut s_ln3, mut s_ln4, mut s_inv3, mut s_inv4, mut s_w4) = (0.0, 0.0, 0.0, 0.0, 0.0);
         let c4 = a.ln() - (b + x).ln();
         for i in rows {
-            let w = pats.weight[i];
-            let (at, ax) = (alpha + pats.age[i], alpha + pats.recency[i]);
+            let w = pats.rows[i].weight;
+            let (at, ax) = (alpha + pats.rows[i].age, alpha + pats.rows[i].recency);
             let (l3, l4) = (at.ln(), ax.ln());
             // ln(term3 / term4); add the two terms in log space from the larger one.
             let d = -rx * (l3 - l4) - c4;

@@ -375,7 +375,7 @@ pub(crate) fn loglik_grad(pats: &Patterns, theta: &[f64; 4], threads: usize) -> 
             let mut v = 0.0;
             let mut d = [0.0; 4];
             for i in rows {
-                let (w, t_x, big_t) = (pats.weight[i], pats.recency[i], pats.age[i]);
+                let (w, t_x, big_t) = (pats.rows[i].weight, pats.rows[i].recency, pats.rows[i].age);
                 let k_t = k_at(big_t);
                 let k_x = if t_x == big_t { k_t } else { k_at(t_x) };
                 let p = combine(theta, x, t_x, big_t, &xt, k_x, k_t);
