@@ -191,10 +191,20 @@ impl Tr {
     /// The column of a rejected row: the names the store gives its own checks (`order id`,
     /// `customer`, ...) from the `column.*` messages, a file's own header as it is.
     pub fn column(&self, name: &str) -> String {
-        let key = format!("column.{}", name.replace(' ', "_"));
+        self.message_or(&format!("column.{}", name.replace(' ', "_")), name)
+    }
+
+    /// A code the store keeps in English (`party` `b2c`, `consent_channel` `email`,
+    /// `consent_status` `granted`) in this language, from the `code.GROUP.CODE` messages; a
+    /// code without a message is shown as it is.
+    pub fn label(&self, group: &str, code: &str) -> String {
+        self.message_or(&format!("code.{group}.{code}"), code)
+    }
+
+    fn message_or(&self, key: &str, fallback: &str) -> String {
         self.messages
-            .get(&key)
-            .map_or_else(|| name.to_owned(), String::clone)
+            .get(key)
+            .map_or_else(|| fallback.to_owned(), String::clone)
     }
 
     /// An importer's reason for rejecting a row (worded in English for the command line,

@@ -263,6 +263,32 @@ async fn customer_pages_tell_the_story_and_escape_imported_text(app: &TestApp) {
         page.contains("1.234,56\u{a0}€") && page.contains("O2") && page.contains("id=\"timeline\"")
     );
     assert!(page.contains("12.02.2026"));
+
+    // Stored codes (party, consent channel and status) are shown in the page's language.
+    app.import_csv(
+        Kind::Customers,
+        "Kundennummer;Name;Kundenart\nK1;Anna Alt;B2B\n",
+    )
+    .await;
+    app.import_csv(
+        Kind::Consents,
+        "Kundennummer;Kanal;Status;Erfasst am;Quelle\nK1;E-Mail;erteilt;10.01.2026 10:00;Shop\nK1;Telefon;Widerspruch;11.01.2026 10:00;Anruf\n",
+    )
+    .await;
+    let page = app
+        .get(Some(&session), &format!("/customers/{k1}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    for shown in [
+        "<dd>Geschäftskunde (B2B)</dd>",
+        "<td>E-Mail</td><td>erteilt</td>",
+        "<td>Telefon</td><td>Widerspruch</td>",
+    ] {
+        assert!(page.contains(shown), "{shown} on the German page");
+    }
+    assert!(!page.contains("<td>granted</td>") && !page.contains("<dd>b2b</dd>"));
 }
 both_backends!(customer_pages_tell_the_story_and_escape_imported_text);
 

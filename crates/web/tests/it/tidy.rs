@@ -119,6 +119,21 @@ fn every_key_the_templates_and_pages_use_exists_in_both_languages() {
     for kind in winback_engine::Kind::ALL {
         keys.insert(format!("kind.{}", kind.as_str()));
     }
+    // Stored codes the pages show through `Tr::label`.
+    use winback_engine::{Channel, ConsentStatus, Party};
+    for party in [Party::Business, Party::Consumer] {
+        keys.insert(format!("code.party.{}", party.as_str()));
+    }
+    for channel in Channel::ALL {
+        keys.insert(format!("code.consent_channel.{}", channel.as_str()));
+    }
+    for status in [
+        ConsentStatus::Granted,
+        ConsentStatus::Revoked,
+        ConsentStatus::Objection,
+    ] {
+        keys.insert(format!("code.consent_status.{}", status.as_str()));
+    }
     let missing: Vec<_> = keys
         .iter()
         .filter(|k| !de.contains_key(*k) || !en.contains_key(*k))
