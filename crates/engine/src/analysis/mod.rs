@@ -23,6 +23,10 @@
 //!   BG/NBD (weeks, calibration up to `as_of`) must agree before a silent customer is
 //!   called lost; a customer who came back from a pause as long as the current one before
 //!   is sleeping, not lost.
+//! - **A reason to leave makes an inactive customer lost, not sleeping**: one who went
+//!   quiet after a complaint left unresolved, repeated late deliveries, their favourite
+//!   article delisted or made dearer, or orders cancelled as in insolvency. Sleepers pause
+//!   without such a reason.
 //! - **The kind of loss follows the last traces**: a complaint not resolved to the
 //!   customer's satisfaction shortly before they went quiet, gaps that grew or baskets that
 //!   shrank before the stop, or nothing (a silent defector).

@@ -39,18 +39,20 @@ fn check(s: &TruthScore, b2b: bool) {
     at_least("at-risk precision", st(Status::AtRisk).precision(), 0.9);
     at_least("at-risk recall", st(Status::AtRisk).recall(), 0.8);
     // Sleepers pause three to six of their usual gaps, the lost go quiet after two and a
-    // half: the overlap is real and most of the confusion is there.
-    at_least("sleeping precision", st(Status::Sleeping).precision(), 0.45);
+    // half: the overlap is real and most of the confusion is there. An inactive customer
+    // with a reason to leave counts as lost (0.50-0.63 sleeping precision and 0.77-0.85
+    // lost recall before that rule, 0.63-0.79 and 0.91-0.95 with it).
+    at_least("sleeping precision", st(Status::Sleeping).precision(), 0.6);
     at_least("sleeping recall", st(Status::Sleeping).recall(), 0.75);
     at_least("lost precision", st(Status::Lost).precision(), 0.9);
-    at_least("lost recall", st(Status::Lost).recall(), 0.75);
+    at_least("lost recall", st(Status::Lost).recall(), 0.88);
     for k in [LossKind::LoudCanceller, LossKind::QuietNonRenewer] {
         at_least(k.as_str(), s.loss_kind(k).precision(), 0.99);
         at_least(k.as_str(), s.loss_kind(k).recall(), 0.99);
     }
     let k = s.loss_kind(LossKind::ComplainerWhoLeft);
     at_least("complainer precision", k.precision(), 0.95);
-    at_least("complainer recall", k.recall(), 0.8);
+    at_least("complainer recall", k.recall(), 0.95);
     let k = s.loss_kind(LossKind::FadeOut);
     at_least("fade-out precision", k.precision(), 0.65);
     at_least("fade-out recall", k.recall(), 0.7);
