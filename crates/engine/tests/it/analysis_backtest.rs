@@ -24,10 +24,25 @@ fn backtest_on_the_demo_shop() {
         st(Status::Active)
     );
     assert!(st(Status::Lost).precision >= 0.95, "{:?}", st(Status::Lost));
+    // An inactive customer with a reason to leave counts as lost, not sleeping: of the 921
+    // customers that rule moved here, one bought again in the 180 days (lost recall 0.364
+    // before, 0.487 after, at a higher precision).
+    assert!(st(Status::Lost).recall >= 0.45, "{:?}", st(Status::Lost));
+    // Sleepers are inactive, so most stay quiet, but they come back far more often than the
+    // lost and far less often than the active.
     assert!(
-        st(Status::Sleeping).precision >= 0.7,
+        st(Status::Sleeping).precision >= 0.6,
         "{:?}",
         st(Status::Sleeping)
+    );
+    let came_back = |s: Status| st(s).bought_again as f64 / st(s).customers as f64;
+    assert!(
+        came_back(Status::Lost) * 5.0 < came_back(Status::Sleeping)
+            && came_back(Status::Sleeping) * 2.0 < came_back(Status::Active),
+        "came back: lost {:.3}, sleeping {:.3}, active {:.3}",
+        came_back(Status::Lost),
+        came_back(Status::Sleeping),
+        came_back(Status::Active)
     );
     assert!(bt.inactive_recall >= 0.8, "{}", bt.inactive_recall);
     // P(alive) ranks: the lowest decile almost never buys, the highest mostly does.
