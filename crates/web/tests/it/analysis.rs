@@ -22,9 +22,9 @@ async fn step_one_pages_and_api_show_the_stored_analysis(app: &TestApp) {
     let analyst = app.login("analyst@firma.de").await;
 
     // Before any analysis: the pages say so; only the manager gets the button.
-    let html = app.get(Some(&manager), "/").await.text().await.unwrap();
+    let html = app.page(&manager, "/").await;
     assert!(html.contains("id=\"no-analysis\"") && html.contains("id=\"run-analysis\""));
-    let html = app.get(Some(&analyst), "/lost").await.text().await.unwrap();
+    let html = app.page(&analyst, "/lost").await;
     assert!(html.contains("id=\"no-analysis\"") && !html.contains("id=\"run-analysis\""));
     assert_eq!(
         app.get_bearer(&app.token(&analyst).await, "/api/v1/analysis/latest")
@@ -41,7 +41,7 @@ async fn step_one_pages_and_api_show_the_stored_analysis(app: &TestApp) {
     let summary = app.db.run_summary(None).await.unwrap().expect("a run");
     assert_eq!(summary.customers, 300);
     let tr = Tr::new(Lang::De);
-    let html = app.get(Some(&manager), "/").await.text().await.unwrap();
+    let html = app.page(&manager, "/").await;
     for (id, n) in [
         ("n-counted", 300),
         ("n-active", summary.active()),
@@ -175,7 +175,7 @@ async fn step_one_pages_and_api_show_the_stored_analysis(app: &TestApp) {
         })
         .await
         .unwrap();
-    let html = app.get(Some(&manager), "/lost").await.text().await.unwrap();
+    let html = app.page(&manager, "/lost").await;
     let table = &html[html.find("id=\"lost-list\"").expect("the list")..];
     assert_eq!(table.matches("<a href=\"/customers/").count(), first.len());
     assert!(
@@ -185,12 +185,7 @@ async fn step_one_pages_and_api_show_the_stored_analysis(app: &TestApp) {
 
     // The customer page: status, evidence, P(alive) history; a second run adds a point.
     let who = &first[0].customer;
-    let html = app
-        .get(Some(&manager), &format!("/customers/{}", who.id))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&manager, &format!("/customers/{}", who.id)).await;
     assert!(html.contains("id=\"customer-status\">verloren</dd>"));
     assert!(html.contains("id=\"chart-p-alive\""));
     let run_again: serde_json::Value = app
@@ -313,19 +308,9 @@ async fn step_one_pages_and_api_show_the_stored_analysis(app: &TestApp) {
             ("action_taken", "false_alarm", "manager@firma.de"),
         ]
     );
-    let html = app
-        .get(Some(&manager), "/alerts?state=false_alarm")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&manager, "/alerts?state=false_alarm").await;
     assert!(html.contains(&format!("id=\"alert-{}\"", mine.id)));
-    let html = app
-        .get(Some(&sales), "/alerts?state=all")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&sales, "/alerts?state=all").await;
     assert!(!html.contains(&format!("id=\"alert-{}\"", other.id)));
 }
 both_backends!(step_one_pages_and_api_show_the_stored_analysis);

@@ -169,6 +169,11 @@ impl TestApp {
         request.send().await.unwrap()
     }
 
+    /// The text of a page fetched with a session (whatever its status).
+    pub async fn page(&self, session: &Session, path: &str) -> String {
+        self.get(Some(session), path).await.text().await.unwrap()
+    }
+
     pub async fn get_bearer(&self, token: &str, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))

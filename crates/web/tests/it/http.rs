@@ -143,7 +143,7 @@ both_backends!(state_changing_requests_without_the_csrf_token_are_forbidden);
 async fn the_overview_shows_the_real_numbers_in_the_users_language(app: &TestApp) {
     app.seed().await;
     let session = app.login("manager@firma.de").await;
-    let html = app.get(Some(&session), "/").await.text().await.unwrap();
+    let html = app.page(&session, "/").await;
     assert!(
         html.contains("<html lang=\"de\""),
         "German without Accept-Language"
@@ -155,12 +155,14 @@ async fn the_overview_shows_the_real_numbers_in_the_users_language(app: &TestApp
     );
     assert!(html.contains("data-chart=\"chart-revenue\""));
 
-    let english = app
-        .client
-        .get(app.url("/"))
-        .header(COOKIE, &session.cookie)
-        .header("accept-language", "en-US,en;q=0.9")
-        .send()
+    let in_language = |lang: &'static str| {
+        app.client
+            .get(app.url("/"))
+            .header(COOKIE, &session.cookie)
+            .header("accept-language", lang)
+            .send()
+    };
+    let english = in_language("en-US,en;q=0.9")
         .await
         .unwrap()
         .text()
@@ -170,17 +172,7 @@ async fn the_overview_shows_the_real_numbers_in_the_users_language(app: &TestApp
 
     app.post_form(&session, "/settings/language", &[("lang", "de")])
         .await;
-    let stored = app
-        .client
-        .get(app.url("/"))
-        .header(COOKIE, &session.cookie)
-        .header("accept-language", "en")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let stored = in_language("en").await.unwrap().text().await.unwrap();
     assert!(
         stored.contains("Übersicht"),
         "the user's stored choice wins over the browser"
@@ -222,12 +214,7 @@ async fn every_page_renders_with_security_headers_and_empty_states_say_what_will
             "an untranslated key on {path}"
         );
     }
-    let html = app
-        .get(Some(&session), "/scoring")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&session, "/scoring").await;
     assert!(html.contains("Bewertungsmatrix") && html.contains("keine Beispieldaten"));
     assert_eq!(
         app.get(Some(&session), "/assets/vendor/echarts.min.js")
@@ -241,24 +228,14 @@ both_backends!(every_page_renders_with_security_headers_and_empty_states_say_wha
 async fn customer_pages_tell_the_story_and_escape_imported_text(app: &TestApp) {
     app.seed().await;
     let session = app.login("manager@firma.de").await;
-    let list = app
-        .get(Some(&session), "/customers")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let list = app.page(&session, "/customers").await;
     assert!(list.contains("Anna Alt") && list.contains("Bernd Bauer"));
     assert!(
         list.contains("&#60;script&#62;alert(1)") && !list.contains("<script>alert(1)"),
         "imported text is escaped"
     );
     let k1 = app.customer_id("K1").await;
-    let page = app
-        .get(Some(&session), &format!("/customers/{k1}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&session, &format!("/customers/{k1}")).await;
     assert!(
         page.contains("1.234,56\u{a0}€") && page.contains("O2") && page.contains("id=\"timeline\"")
     );
@@ -275,12 +252,7 @@ async fn customer_pages_tell_the_story_and_escape_imported_text(app: &TestApp) {
         "Kundennummer;Kanal;Status;Erfasst am;Quelle\nK1;E-Mail;erteilt;10.01.2026 10:00;Shop\nK1;Telefon;Widerspruch;11.01.2026 10:00;Anruf\n",
     )
     .await;
-    let page = app
-        .get(Some(&session), &format!("/customers/{k1}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&session, &format!("/customers/{k1}")).await;
     for shown in [
         "<dd>Geschäftskunde (B2B)</dd>",
         "<td>E-Mail</td><td>erteilt</td>",
@@ -298,13 +270,7 @@ async fn the_api_pages_customers_with_a_bearer_token_and_answers_errors_in_one_s
     app.seed().await;
     let session = app.login("analyst@firma.de").await;
     let token = app.token(&session).await;
-    let settings = || async {
-        app.get(Some(&session), "/settings")
-            .await
-            .text()
-            .await
-            .unwrap()
-    };
+    let settings = || async { app.page(&session, "/settings").await };
     assert!(
         settings()
             .await

@@ -138,12 +138,7 @@ async fn a_disabled_sales_reps_open_session_gets_401_on_the_next_request(app: &T
     );
 
     // The admin's user list offers to disable the rep, but not the admin themself.
-    let html = app
-        .get(Some(&admin), "/settings")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&admin, "/settings").await;
     assert!(html.contains(&format!("action=\"/settings/users/{rep_id}/disable\"")));
     assert!(!html.contains(&format!("action=\"/settings/users/{admin_id}/disable\"")));
 
