@@ -77,7 +77,7 @@ impl BgNbdParams {
     /// `L = B(a, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))
     ///    + δ(x>0) B(a+1, b+x-1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x))`.
     pub fn loglik(&self, customers: &[CustomerSummary]) -> f64 {
-        loglik_grad(&Patterns::from_summaries(customers), &self.theta(), 1).0
+        loglik_grad(&Patterns::from_summaries(customers, 1), &self.theta(), 1).0
     }
 
     /// Probability that the customer is still alive at `T` (FHL 2005, eq. 12;
@@ -325,7 +325,7 @@ pub fn fit_bgnbd(
     opts: &FitOptions,
 ) -> Result<Fit<BgNbdParams>, FitError> {
     check_summaries(customers, MIN_CUSTOMERS)?;
-    let pats = Patterns::from_summaries(customers);
+    let pats = Patterns::from_summaries(customers, opts.threads);
     let alpha0 = rate_scale(&pats);
     let starts = [
         [1.0, alpha0, 1.0, 1.0],
@@ -430,12 +430,15 @@ mod tests {
             age: t,
             monetary: 0.0,
         };
-        let pats = Patterns::from_summaries(&[
-            c(0.0, 0.0, 30.0),
-            c(1.0, 0.5, 38.0),
-            c(5.0, 20.0, 20.0),
-            c(300.0, 30.0, 39.0),
-        ]);
+        let pats = Patterns::from_summaries(
+            &[
+                c(0.0, 0.0, 30.0),
+                c(1.0, 0.5, 38.0),
+                c(5.0, 20.0, 20.0),
+                c(300.0, 30.0, 39.0),
+            ],
+            1,
+        );
         let lls: [LogLik<4>; 2] = [loglik_grad, crate::models::mbgnbd::loglik_grad];
         for ll in lls {
             for theta in [

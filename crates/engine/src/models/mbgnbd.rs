@@ -76,7 +76,7 @@ impl MbgNbdParams {
     /// `L = B(a, b+x+1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))
     ///    + B(a+1, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x))`.
     pub fn loglik(&self, customers: &[CustomerSummary]) -> f64 {
-        loglik_grad(&Patterns::from_summaries(customers), &self.theta(), 1).0
+        loglik_grad(&Patterns::from_summaries(customers, 1), &self.theta(), 1).0
     }
 
     /// Probability that the customer is still alive at `T` (Batislam et al. 2007, eq. 11).
@@ -226,7 +226,7 @@ pub fn fit_mbgnbd(
     opts: &FitOptions,
 ) -> Result<Fit<MbgNbdParams>, FitError> {
     check_summaries(customers, MIN_CUSTOMERS)?;
-    let pats = Patterns::from_summaries(customers);
+    let pats = Patterns::from_summaries(customers, opts.threads);
     let alpha0 = rate_scale(&pats);
     let starts = [
         [1.0, alpha0, 1.0, 1.0],

@@ -81,7 +81,7 @@ impl ParetoNbdParams {
     /// `A₀`) and the mirrored form for `α < β`. Both are evaluated after Euler's transformation,
     /// as `2F1(1, b; c; z)` series with `0 <= z < 1` and positive, decreasing terms.
     pub fn loglik(&self, customers: &[CustomerSummary]) -> f64 {
-        loglik_grad(&Patterns::from_summaries(customers), &self.theta(), 1).0
+        loglik_grad(&Patterns::from_summaries(customers, 1), &self.theta(), 1).0
     }
 
     /// Probability that the customer is still alive at `T` (Fader & Hardie 2005 note, eq. 18;
@@ -397,7 +397,7 @@ pub fn fit_pareto_nbd(
     opts: &FitOptions,
 ) -> Result<Fit<ParetoNbdParams>, FitError> {
     check_summaries(customers, MIN_CUSTOMERS)?;
-    let pats = Patterns::from_summaries(customers);
+    let pats = Patterns::from_summaries(customers, opts.threads);
     let alpha0 = rate_scale(&pats);
     let starts = [
         [1.0, alpha0, 1.0, alpha0],
@@ -430,12 +430,15 @@ mod tests {
             age: t,
             monetary: 0.0,
         };
-        let pats = Patterns::from_summaries(&[
-            c(0.0, 0.0, 30.0),
-            c(2.0, 10.0, 38.0),
-            c(5.0, 20.0, 20.0),
-            c(300.0, 30.0, 39.0),
-        ]);
+        let pats = Patterns::from_summaries(
+            &[
+                c(0.0, 0.0, 30.0),
+                c(2.0, 10.0, 38.0),
+                c(5.0, 20.0, 20.0),
+                c(300.0, 30.0, 39.0),
+            ],
+            1,
+        );
         for theta in [
             [0.55, 10.6, 0.61, 11.7],
             [0.8, 20.0, 1.3, 0.5],
