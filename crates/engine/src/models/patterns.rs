@@ -201,3 +201,58 @@ impl Patterns {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Many customers with repeats (every `(x, t_x, T)` about eight times), `-0.0` among the
+    /// recencies, in an order that is not sorted.
+    fn customers(n: usize) -> Vec<CustomerSummary> {
+        (0..n)
+            .map(|i| {
+                let k = (i * 7_919) % (n / 8);
+                let x = (k % 13) as f64;
+                let recency = if x == 0.0 && k % 2 == 0 {
+                    -0.0
+                } else {
+                    (k % 29) as f64
+                };
+                CustomerSummary {
+                    frequency: x,
+                    recency,
+                    age: 30.0 + (k % 31) as f64,
+                    monetary: 0.0,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn two_threads_merge_the_same_patterns_as_one() {
+        let cs = customers(2 * PAR_SORT_MIN);
+        let one = Patterns::from_summaries(&cs, 1);
+        let two = Patterns::from_summaries(&cs, 2);
+        assert_eq!(one.rows, two.rows);
+        let groups = |p: &Patterns| -> Vec<(f64, Range<usize>, f64)> {
+            p.groups
+                .iter()
+                .map(|g| (g.x, g.rows.clone(), g.t_min))
+                .collect()
+        };
+        assert_eq!(groups(&one), groups(&two));
+        // Merged: fewer rows than customers, weights add up, and within a group the rows
+        // are strictly increasing (0.0 and -0.0 are one value).
+        assert!(one.len() < cs.len() / 4, "{} patterns", one.len());
+        let total: f64 = one.rows.iter().map(|r| r.weight).sum();
+        assert_eq!(total, cs.len() as f64);
+        assert_eq!(one.groups.len(), 13);
+        for g in &one.groups {
+            let rows = &one.rows[g.rows.clone()];
+            assert!(
+                rows.windows(2)
+                    .all(|w| (w[0].recency, w[0].age) < (w[1].recency, w[1].age))
+            );
+        }
+    }
+}
