@@ -5,7 +5,9 @@
 
 use statrs::function::gamma::{digamma, ln_gamma};
 
-use super::bgnbd::{at_a_not_one, fit_patterns, rate_scale, theta_of};
+use super::bgnbd::{
+    BgNbdParams, ConditionalFactors, at_a_not_one, fit_patterns, rate_scale, theta_of,
+};
 use super::patterns::Patterns;
 use super::special::ln_hyp2f1;
 use super::{
@@ -113,6 +115,16 @@ impl MbgNbdParams {
             };
             (a + self.b + x) / (a - 1.0) * bracket * p_alive
         })
+    }
+
+    /// [`MbgNbdParams::expected_transactions`] at horizon `t` for many customers, before
+    /// `P(alive)`: the factor is BG/NBD's with `b + 1` (compare the formulas), so BG/NBD's
+    /// [`ConditionalFactors`] with their series prepared per frequency serve both models.
+    /// Equal to `expected_transactions / p_alive` up to rounding.
+    pub fn conditional_factors(&self, t: f64) -> ConditionalFactors {
+        BgNbdParams::new(self.r, self.alpha, self.a, self.b + 1.0)
+            .expect("the parameters were checked, and b + 1 is positive too")
+            .conditional_factors(t)
     }
 
     /// Expected number of repeat purchases of a new customer in `(0, t]` (Batislam et al.

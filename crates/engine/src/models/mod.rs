@@ -280,7 +280,7 @@ pub struct SummaryFit {
 enum Scorer {
     BgNbd(BgNbdParams, bgnbd::ConditionalFactors),
     ParetoNbd(ParetoNbdParams, f64),
-    MbgNbd(MbgNbdParams, f64),
+    MbgNbd(MbgNbdParams, bgnbd::ConditionalFactors),
     GammaGamma(GammaGammaParams),
 }
 
@@ -303,7 +303,10 @@ impl SummaryFit {
                 let expected = p.expected_transactions_given_p_alive(c, *horizon, p_alive);
                 (p_alive, expected)
             }
-            Scorer::MbgNbd(p, horizon) => (p.p_alive(c), p.expected_transactions(c, *horizon)),
+            Scorer::MbgNbd(p, factors) => {
+                let p_alive = p.p_alive(c);
+                (p_alive, factors.get(c.frequency, c.age) * p_alive)
+            }
             Scorer::GammaGamma(p) => (1.0, p.expected_spend(c.frequency, c.monetary)),
         }
     }
@@ -366,7 +369,7 @@ pub fn fit_summary(
         ModelKind::MbgNbd => {
             let fit = fit_mbgnbd(customers, &opts)?;
             let p = fit.params;
-            let scorer = Scorer::MbgNbd(p, horizon);
+            let scorer = Scorer::MbgNbd(p, p.conditional_factors(horizon));
             (p.named(), fit.loglik, fit.converged(), scorer)
         }
         ModelKind::GammaGamma => {

@@ -219,14 +219,29 @@ fn model_kinds_parse_and_fit_summary_scores_every_customer() {
         for (c, score) in customers.iter().zip(&scores) {
             assert_eq!(fit.score(c), *score, "{kind}: one score as in all scores");
         }
+        // The scorers' series prepared per frequency give the direct formulas' values: the
+        // same arithmetic for BG/NBD, BG/NBD's with b + 1 for MBG/NBD (equal up to rounding).
+        let named = |n: &str| fit.params.iter().find(|(k, _)| *k == n).unwrap().1;
+        let (r, alpha) = (|| named("r"), || named("alpha"));
         if kind == ModelKind::BgNbd {
-            // The scorer's series prepared per frequency give the direct formula's values.
-            let named = |n: &str| fit.params.iter().find(|(k, _)| *k == n).unwrap().1;
-            let p = BgNbdParams::new(named("r"), named("alpha"), named("a"), named("b")).unwrap();
+            let p = BgNbdParams::new(r(), alpha(), named("a"), named("b")).unwrap();
             for (c, &(p_alive, expected)) in customers.iter().zip(&scores) {
                 assert_eq!(p_alive, p.p_alive(c));
                 let direct = p.expected_transactions(c, 39.0);
                 assert_eq!(expected, direct, "x {} T {}", c.frequency, c.age);
+            }
+        }
+        if kind == ModelKind::MbgNbd {
+            let p = MbgNbdParams::new(r(), alpha(), named("a"), named("b")).unwrap();
+            for (c, &(p_alive, expected)) in customers.iter().zip(&scores) {
+                assert_eq!(p_alive, p.p_alive(c));
+                let direct = p.expected_transactions(c, 39.0);
+                assert!(
+                    (expected - direct).abs() <= 1e-13 * direct,
+                    "x {} T {}: {expected} vs {direct}",
+                    c.frequency,
+                    c.age
+                );
             }
         }
     }
