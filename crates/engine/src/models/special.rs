@@ -149,8 +149,9 @@ fn rescale(sum: f64, term: f64, scale: f64) -> (f64, f64, f64) {
 }
 
 /// [`ln_hyp2f1`] for one `(a, b, c)` at many `z`: the term ratios of its series are computed
-/// once, so a value costs multiplications only (the divisions are most of a term's cost when
-/// every customer needs a value). Same arithmetic and results as [`ln_hyp2f1`].
+/// once, so a value costs multiplications only (BG/NBD's conditional expectation at z ≈ 0.5:
+/// 176 ns with a division per term, 124 ns without). Same arithmetic and results as
+/// [`ln_hyp2f1`].
 #[derive(Debug, Clone)]
 pub struct Hyp2f1Series {
     a: f64,
