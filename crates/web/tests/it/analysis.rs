@@ -375,5 +375,16 @@ async fn histories_load_back_exactly_as_imported(app: &TestApp) {
         orders > 500 && lines > 500,
         "a real test: {orders} orders, {lines} lines"
     );
+    // Lines of the same article share one string: as many distinct addresses as skus.
+    let all_lines = loaded.histories.iter().flat_map(|h| &h.lines);
+    let skus: std::collections::HashSet<&str> = all_lines.clone().filter_map(|l| l.sku()).collect();
+    let addresses: std::collections::HashSet<*const u8> =
+        all_lines.filter_map(|l| l.sku().map(str::as_ptr)).collect();
+    assert!(
+        skus.len() > 10 && skus.len() < lines / 5,
+        "{} skus",
+        skus.len()
+    );
+    assert_eq!(addresses.len(), skus.len());
 }
 both_backends!(histories_load_back_exactly_as_imported);
