@@ -213,7 +213,7 @@ mod tests {
             .map(|i| {
                 let k = (i * 7_919) % (n / 8);
                 let x = (k % 13) as f64;
-                let recency = if x == 0.0 && k % 2 == 0 {
+                let recency = if x == 0.0 && k.is_multiple_of(2) {
                     -0.0
                 } else {
                     (k % 29) as f64
