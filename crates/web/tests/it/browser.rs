@@ -273,6 +273,20 @@ async fn a_manager_signs_in_switches_language_imports_a_bad_file_and_sees_every_
             let png = step("screenshot of the quality chart", quality.screenshot()).await;
             std::fs::write(shots.join("overview-quality.png"), png).unwrap();
         }
+        // No page scrolls sideways as a whole: a wide table scrolls in its own box.
+        let widths = step(
+            "measure the page's width",
+            client.execute(
+                "const d = document.documentElement; return [d.scrollWidth, d.clientWidth];",
+                vec![],
+            ),
+        )
+        .await;
+        let (scroll, client_width) = (widths[0].as_f64().unwrap(), widths[1].as_f64().unwrap());
+        assert!(
+            scroll <= client_width,
+            "{name} is {scroll} px wide in a {client_width} px window"
+        );
         let png = step("screenshot", client.screenshot()).await;
         assert!(png.len() > 1000, "a real screenshot of {name}");
         std::fs::write(shots.join(format!("{name}.png")), png).unwrap();
