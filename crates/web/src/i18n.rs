@@ -195,7 +195,7 @@ impl Tr {
     }
 
     /// A code the store keeps in English (`party` `b2c`, `consent_channel` `email`,
-    /// `consent_status` `granted`) in this language, from the `code.GROUP.CODE` messages; a
+    /// `consent_status` `granted`, `model` `bgnbd`) in this language, from the `code.GROUP.CODE` messages; a
     /// code without a message is shown as it is.
     pub fn label(&self, group: &str, code: &str) -> String {
         self.message_or(&format!("code.{group}.{code}"), code)

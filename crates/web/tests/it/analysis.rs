@@ -59,6 +59,10 @@ async fn step_one_pages_and_api_show_the_stored_analysis(app: &TestApp) {
         tr.money(summary.at_risk_revenue_12m_cents)
     )));
     assert!(html.contains("id=\"chart-status\"") && html.contains("id=\"model\""));
+    assert!(
+        html.contains("<td>BG/NBD</td>"),
+        "the model by its name, not its code"
+    );
     let lost_months = app.db.lost_by_month(None).await.unwrap();
     let lost_with_day: i64 = lost_months.iter().map(|m| m.customers).sum();
     assert!(summary.count("lost") > 0 && lost_with_day > 0);

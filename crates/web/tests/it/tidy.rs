@@ -134,6 +134,9 @@ fn every_key_the_templates_and_pages_use_exists_in_both_languages() {
     ] {
         keys.insert(format!("code.consent_status.{}", status.as_str()));
     }
+    for model in winback_engine::models::ModelKind::ALL {
+        keys.insert(format!("code.model.{}", model.as_str()));
+    }
     let missing: Vec<_> = keys
         .iter()
         .filter(|k| !de.contains_key(*k) || !en.contains_key(*k))
