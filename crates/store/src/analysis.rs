@@ -285,6 +285,15 @@ async fn sqlite_orders_and_lines(
     index: &HashMap<i64, usize>,
     histories: &mut [CustomerHistory],
 ) -> Result<()> {
+    // The lines are read on a second connection at the same time as the orders (readers of a
+    // WAL file do not wait for each other), so each pass has a core of its own. Each query is
+    // its own read, as the two passes on one connection were before.
+    // (A pool of one connection reads them after the orders: waiting for its connection
+    // through the whole orders pass could outlast the pool's acquire timeout.)
+    let lines = (pool.options().get_max_connections() > 1).then(|| {
+        let (pool, index, customers) = (pool.clone(), index.clone(), histories.len());
+        tokio::spawn(async move { sqlite_lines(&pool, &index, customers).await })
+    });
     let mut conn = pool.acquire().await?;
     crate::sqlite_fast::for_each_row(
         &mut conn,
@@ -310,6 +319,27 @@ async fn sqlite_orders_and_lines(
         },
     )
     .await?;
+    drop(conn);
+    let lines = match lines {
+        Some(task) => task
+            .await
+            .map_err(|e| crate::Error::Sqlite(format!("reading the order lines failed: {e}")))??,
+        None => sqlite_lines(pool, index, histories.len()).await?,
+    };
+    for (history, lines) in histories.iter_mut().zip(lines) {
+        history.lines = lines;
+    }
+    Ok(())
+}
+
+/// Every customer's order lines (by the position `index` gives), on a connection of its own.
+async fn sqlite_lines(
+    pool: &sqlx::SqlitePool,
+    index: &HashMap<i64, usize>,
+    customers: usize,
+) -> Result<Vec<Vec<LineFact>>> {
+    let mut lines: Vec<Vec<LineFact>> = (0..customers).map(|_| Vec::new()).collect();
+    let mut conn = pool.acquire().await?;
     let mut skus = Skus::default();
     crate::sqlite_fast::for_each_row(
         &mut conn,
@@ -319,7 +349,7 @@ async fn sqlite_orders_and_lines(
             let Some(&idx) = index.get(&row.int(0)) else {
                 return Ok(());
             };
-            histories[idx].lines.push(LineFact::new(
+            lines[idx].push(LineFact::new(
                 sqlite_instant(row.text(1)?, "orders.ordered_at")?,
                 row.text(2)?.map(|s| skus.get(s)),
                 Money::from_cents(row.int(3)),
@@ -329,7 +359,7 @@ async fn sqlite_orders_and_lines(
         },
     )
     .await?;
-    Ok(())
+    Ok(lines)
 }
 
 impl Db {

@@ -390,5 +390,14 @@ async fn histories_load_back_exactly_as_imported(app: &TestApp) {
         skus.len()
     );
     assert_eq!(addresses.len(), skus.len());
+    // With one connection (SQLite reads the lines after the orders instead of beside them),
+    // the same histories in the same order.
+    let single = winback_store::Db::connect_single(app.db_url())
+        .await
+        .unwrap();
+    assert_eq!(
+        single.load_histories().await.unwrap().histories,
+        loaded.histories
+    );
 }
 both_backends!(histories_load_back_exactly_as_imported);

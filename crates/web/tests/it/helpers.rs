@@ -27,7 +27,7 @@ pub struct TestApp {
     pub db: Db,
     pub client: reqwest::Client,
     pub backend: Backend,
-    _database: TestDatabase,
+    database: TestDatabase,
     _uploads: tempfile::TempDir,
 }
 
@@ -71,7 +71,7 @@ impl TestApp {
             db,
             client,
             backend,
-            _database: database,
+            database,
             _uploads: uploads,
         }
     }
@@ -167,6 +167,11 @@ impl TestApp {
             request = request.header(COOKIE, &s.cookie);
         }
         request.send().await.unwrap()
+    }
+
+    /// The database's address, for a second connection of a test's own.
+    pub fn db_url(&self) -> &winback_store::DbUrl {
+        &self.database.url
     }
 
     /// The text of a page fetched with a session (whatever its status).
