@@ -700,8 +700,8 @@ fn decide(
         // An inactive customer who went quiet after a reason to leave (a complaint left
         // unresolved, repeated late deliveries, their favourite delisted or made dearer,
         // orders cancelled as in insolvency) has left rather than paused: sleepers pause
-        // without one. On the demo, 99 % of the inactive customers with such a reason are
-        // lost, and they were half of those called sleeping before this rule.
+        // without one. On the demo (shop, seed 1), 739 of the 744 sleeping-looking customers
+        // with such a reason are lost: a quarter of those called sleeping before this rule.
         let reason_to_leave = complaint_before_stop.is_some()
             || repeated_late
             || delisted.is_some()
