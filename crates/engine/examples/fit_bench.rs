@@ -83,28 +83,16 @@ fn write_csv(path: &str, customers: &[CustomerSummary]) {
     std::fs::write(path, out).unwrap_or_else(|e| panic!("{path}: {e}"));
 }
 
+/// The tests' loaders of the data in `tests/data/` (one copy for tests and examples).
+#[path = "../tests/it/models_common.rs"]
+mod models_common;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("write") => {
             let dir = args.get(1).expect("fit_bench write DIR");
-            let base_path = concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/data/cdnow_sample_summary.csv"
-            );
-            let base: Vec<CustomerSummary> = std::fs::read_to_string(base_path)
-                .expect("the test data are in the repository")
-                .lines()
-                .skip(1)
-                .map(|line| {
-                    let f: Vec<f64> = line
-                        .split(',')
-                        .take(5)
-                        .map(|v| v.parse().expect("numeric column"))
-                        .collect();
-                    CustomerSummary::new(f[1], f[2], f[3], f[4]).expect("valid summary")
-                })
-                .collect();
+            let base = models_common::cdnow_summaries();
             write_csv(&format!("{dir}/cdnow_summary.csv"), &base);
             write_csv(&format!("{dir}/cdnow_1m.csv"), &replicate(&base, 1_000_000));
         }

@@ -4,28 +4,15 @@
 use std::time::Instant;
 
 use winback_engine::models::{
-    CustomerSummary, FitOptions, fit_bgnbd, fit_gamma_gamma, fit_mbgnbd, fit_pareto_nbd,
-    fit_sbg_survivors,
+    FitOptions, fit_bgnbd, fit_gamma_gamma, fit_mbgnbd, fit_pareto_nbd, fit_sbg_survivors,
 };
 
+/// The tests' loaders of the data in `tests/data/` (one copy for tests and examples).
+#[path = "../tests/it/models_common.rs"]
+mod models_common;
+
 fn main() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/cdnow_sample_summary.csv"
-    );
-    let text = std::fs::read_to_string(path).expect("the test data are in the repository");
-    let customers: Vec<CustomerSummary> = text
-        .lines()
-        .skip(1)
-        .map(|line| {
-            let f: Vec<f64> = line
-                .split(',')
-                .take(6)
-                .map(|v| v.parse().expect("numeric column"))
-                .collect();
-            CustomerSummary::new(f[1], f[2], f[3], f[4]).expect("valid summary")
-        })
-        .collect();
+    let customers = models_common::cdnow_summaries();
     let opts = FitOptions::default();
     let t0 = Instant::now();
     let bg = fit_bgnbd(&customers, &opts).expect("fit");

@@ -13,24 +13,9 @@ use winback_engine::models::{
     CustomerSummary, FitOptions, ModelKind, fit_bgnbd, fit_pareto_nbd, fit_summary,
 };
 
-fn cdnow() -> Vec<CustomerSummary> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/cdnow_sample_summary.csv"
-    );
-    let text = std::fs::read_to_string(path).expect("the test data are in the repository");
-    text.lines()
-        .skip(1)
-        .map(|line| {
-            let f: Vec<f64> = line
-                .split(',')
-                .take(6)
-                .map(|v| v.parse().expect("numeric column"))
-                .collect();
-            CustomerSummary::new(f[1], f[2], f[3], f[4]).expect("valid summary")
-        })
-        .collect()
-}
+/// The tests' loaders of the data in `tests/data/` (one copy for tests and examples).
+#[path = "../tests/it/models_common.rs"]
+mod models_common;
 
 fn replicate(base: &[CustomerSummary], n: usize, continuous: bool) -> Vec<CustomerSummary> {
     (0..n)
@@ -57,7 +42,7 @@ fn time<T>(label: &str, f: impl FnOnce() -> T) -> T {
 
 fn main() {
     let opts = FitOptions::default();
-    let base = cdnow();
+    let base = models_common::cdnow_summaries();
     let bg = time("BG/NBD fit, CDNOW (2,357)", || {
         fit_bgnbd(&base, &opts).expect("fit")
     });
