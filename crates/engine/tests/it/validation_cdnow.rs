@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use winback_engine::models::ModelKind;
-use winback_engine::validation::holdout_validation;
+use winback_engine::validation::{Validation, holdout_validation};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
 
@@ -21,20 +21,26 @@ fn purchases() -> Vec<Vec<NaiveDate>> {
     by_customer
 }
 
+/// The split of the published CDNOW analyses: calibration to 1997-09-30, holdout to
+/// 1998-06-30, weeks.
+fn published_split(kind: ModelKind) -> Validation {
+    holdout_validation(
+        &purchases(),
+        date("1997-09-30"),
+        date("1998-06-30"),
+        kind,
+        7,
+    )
+    .unwrap()
+}
+
 fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
 #[test]
 fn bgnbd_tracks_cdnow_as_published() {
-    let v = holdout_validation(
-        &purchases(),
-        date("1997-09-30"),
-        date("1998-06-30"),
-        ModelKind::BgNbd,
-        7,
-    )
-    .unwrap();
+    let v = published_split(ModelKind::BgNbd);
     assert_eq!(v.customers, 2357);
     assert!((v.loglik + 9582.43).abs() < 0.1, "{}", v.loglik);
     let last = v.weekly.last().unwrap();
@@ -62,14 +68,7 @@ fn bgnbd_tracks_cdnow_as_published() {
 
 #[test]
 fn pareto_nbd_tracks_cdnow_as_published() {
-    let v = holdout_validation(
-        &purchases(),
-        date("1997-09-30"),
-        date("1998-06-30"),
-        ModelKind::ParetoNbd,
-        7,
-    )
-    .unwrap();
+    let v = published_split(ModelKind::ParetoNbd);
     let last = v.weekly.last().unwrap();
     assert!(
         (last.expected_cumulative - 4275.0).abs() < 5.0,
@@ -80,14 +79,7 @@ fn pareto_nbd_tracks_cdnow_as_published() {
 
 #[test]
 fn conditional_expectations_by_frequency_match_the_summary_file() {
-    let v = holdout_validation(
-        &purchases(),
-        date("1997-09-30"),
-        date("1998-06-30"),
-        ModelKind::BgNbd,
-        7,
-    )
-    .unwrap();
+    let v = published_split(ModelKind::BgNbd);
     // The actual means, computed independently from the published summary's x and x_holdout.
     let text = std::fs::read_to_string(format!("{DATA}cdnow_sample_summary.csv")).unwrap();
     let mut buckets = [(0usize, 0f64); 8];
