@@ -61,16 +61,25 @@ pub(crate) async fn insert_rows(
     if rc != ffi::SQLITE_OK {
         return Err(Error::Sqlite(error_message(db)));
     }
+    // Staged values past the statement's last parameter (such as the customer columns an
+    // order file carries for `--create-customers`) are not bound.
+    // SAFETY: `stmt` is a valid prepared statement.
+    let n_params = unsafe { ffi::sqlite3_bind_parameter_count(stmt) }.max(0) as usize;
     let mut inserted = 0u64;
     let mut result = Ok(());
+    // The row bound before this one: its texts stay alive until every parameter has been
+    // bound anew (SQLITE_STATIC), so no binding ever points at freed memory, without
+    // clearing the bindings after each row.
+    let mut bound: Option<Vec<V>> = None;
     for (line, values) in rows {
         // SAFETY: `stmt` is a valid prepared statement of this connection; every bound text
-        // is borrowed (SQLITE_STATIC) from `values`, which outlives the step, and the
-        // bindings are cleared before `values` is dropped.
+        // is borrowed (SQLITE_STATIC) from `values`, which is kept in `bound` until the next
+        // row has rebound every parameter, or the bindings are cleared below.
         let rc = unsafe {
-            for (idx, value) in values.iter().enumerate() {
+            let mut rc = ffi::SQLITE_OK;
+            for (idx, value) in values.iter().take(n_params).enumerate() {
                 let param = idx as c_int + 1;
-                let rc = match value {
+                rc = match value {
                     V::Text(Some(s)) => bind_text(stmt, param, s),
                     V::Int(Some(n)) => ffi::sqlite3_bind_int64(stmt, param, *n),
                     V::Bool(b) => ffi::sqlite3_bind_int64(stmt, param, i64::from(*b)),
@@ -91,11 +100,13 @@ pub(crate) async fn insert_rows(
                     break;
                 }
             }
-            let rc = ffi::sqlite3_step(stmt);
-            ffi::sqlite3_reset(stmt);
-            ffi::sqlite3_clear_bindings(stmt);
+            if rc == ffi::SQLITE_OK {
+                rc = ffi::sqlite3_step(stmt);
+                ffi::sqlite3_reset(stmt);
+            }
             rc
         };
+        let values = bound.insert(values);
         if rc == ffi::SQLITE_DONE {
             inserted += 1;
             continue;
@@ -132,8 +143,13 @@ pub(crate) async fn insert_rows(
             }
         }
     }
-    // SAFETY: `stmt` came from sqlite3_prepare_v2 above and is finalized exactly once.
-    unsafe { ffi::sqlite3_finalize(stmt) };
+    // SAFETY: `stmt` came from sqlite3_prepare_v2 above and is finalized exactly once; the
+    // bindings are cleared while the texts they point at are still alive.
+    unsafe {
+        ffi::sqlite3_clear_bindings(stmt);
+        ffi::sqlite3_finalize(stmt);
+    }
+    drop(bound);
     result.map(|()| inserted)
 }
 
