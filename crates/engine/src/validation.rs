@@ -64,6 +64,8 @@ pub enum ValidationError {
     Fit(#[from] FitError),
 }
 
+// The variants are the models' names (BG/NBD, Pareto/NBD, MBG/NBD).
+#[allow(clippy::enum_variant_names)]
 enum Fitted {
     BgNbd(crate::models::BgNbdParams),
     ParetoNbd(crate::models::ParetoNbdParams),

@@ -36,6 +36,7 @@ fn text_of(values: &[V], idx: &[usize]) -> String {
     idx.iter()
         .filter_map(|&i| match &values[i] {
             V::Text(Some(s)) => Some(s.clone()),
+            V::Fixed(f) => Some(f.as_str().to_owned()),
             V::Int(Some(n)) => Some(n.to_string()),
             _ => None,
         })
@@ -81,6 +82,7 @@ pub(crate) async fn insert_rows(
                 let param = idx as c_int + 1;
                 rc = match value {
                     V::Text(Some(s)) => bind_text(stmt, param, s),
+                    V::Fixed(f) => bind_text(stmt, param, f.as_str()),
                     V::Int(Some(n)) => ffi::sqlite3_bind_int64(stmt, param, *n),
                     V::Bool(b) => ffi::sqlite3_bind_int64(stmt, param, i64::from(*b)),
                     // The same text encodings sqlx uses, so both paths store identical
@@ -121,7 +123,7 @@ pub(crate) async fn insert_rows(
                     reason: format!(
                         "{} {}{}",
                         messages.reference_reason,
-                        text_of(&values, messages.reference_values),
+                        text_of(values, messages.reference_values),
                         messages.reference_hint
                     ),
                 })
@@ -133,7 +135,7 @@ pub(crate) async fn insert_rows(
                     reason: format!(
                         "duplicate: {} {} appears earlier in the file",
                         messages.key_column,
-                        text_of(&values, messages.key_values)
+                        text_of(values, messages.key_values)
                     ),
                 })
             }

@@ -216,7 +216,9 @@ impl Tr {
         if self.lang == Lang::En {
             return english.to_owned();
         }
-        let mut best: Option<(usize, &str, Vec<(&str, &str)>)> = None;
+        // (literal length, message key, placeholder values) of the best match so far.
+        type Match<'a> = (usize, &'a str, Vec<(&'a str, &'a str)>);
+        let mut best: Option<Match> = None;
         for (key, template) in catalogue(Lang::En).range::<str, _>((
             std::ops::Bound::Included("reason."),
             std::ops::Bound::Unbounded,

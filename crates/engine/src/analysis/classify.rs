@@ -831,6 +831,9 @@ fn decide(
     } else {
         Vec::new()
     };
+    // Drained, not taken: the scratch vector keeps its capacity for the next customer, and
+    // the kept evidence gets a vector of its own size.
+    #[allow(clippy::drain_collect)]
     let kept: Vec<Evidence> = evidence.drain(..).collect();
     scratch.evidence = evidence;
     (
