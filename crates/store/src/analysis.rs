@@ -65,28 +65,10 @@ fn satisfaction(s: &str) -> Satisfaction {
 
 /// Runs the same loading code on either backend: the row types differ, the SQL does not.
 macro_rules! load_all {
-    ($pool:expr, $orders_and_lines:expr) => {{
+    ($pool:expr, $customers:expr, $orders_and_lines:expr) => {{
         let pool = $pool;
-        let mut ids = Vec::new();
-        let mut histories = Vec::new();
-        let mut rows = sqlx::query("select id, external_id, segment, industry, created_at from customers order by id")
-            .fetch(pool);
-        while let Some(row) = rows.try_next().await? {
-            ids.push(row.try_get::<i64, _>(0)?);
-            histories.push(CustomerHistory {
-                external_id: row.try_get(1)?,
-                segment: row.try_get(2)?,
-                industry: row.try_get(3)?,
-                created_at: row.try_get(4)?,
-                orders: Vec::new(),
-                lines: Vec::new(),
-                complaints: Vec::new(),
-                contracts: Vec::new(),
-            });
-        }
-        drop(rows);
-        // Ids are usually dense, but deletions and PostgreSQL's identity caching can leave gaps.
-        let index: HashMap<i64, usize> = ids.iter().enumerate().map(|(idx, id)| (*id, idx)).collect();
+        let (ids, mut histories) = $customers.await?;
+        let index = CustomerIndex::new(&ids);
 
         $orders_and_lines(&index, &mut histories).await?;
 
@@ -95,7 +77,7 @@ macro_rules! load_all {
         )
         .fetch(pool);
         while let Some(row) = rows.try_next().await? {
-            let Some(&idx) = index.get(&row.try_get::<i64, _>(0)?) else { continue };
+            let Some(idx) = index.get(row.try_get::<i64, _>(0)?) else { continue };
             histories[idx].complaints.push(ComplaintFact {
                 opened_at: row.try_get(1)?,
                 first_response_at: row.try_get(2)?,
@@ -112,7 +94,7 @@ macro_rules! load_all {
         )
         .fetch(pool);
         while let Some(row) = rows.try_next().await? {
-            let Some(&idx) = index.get(&row.try_get::<i64, _>(0)?) else { continue };
+            let Some(idx) = index.get(row.try_get::<i64, _>(0)?) else { continue };
             histories[idx].contracts.push(ContractFact {
                 started_on: row.try_get(1)?,
                 ends_on: row.try_get(2)?,
@@ -134,10 +116,120 @@ macro_rules! load_all {
     }};
 }
 
+/// Customers' positions in the loaded histories by database id, for the tens of millions of
+/// order and line rows that look their customer up: a table indexed by id when the ids are
+/// dense (the usual 1..N; deletions and PostgreSQL's identity caching leave some gaps), a
+/// hash map when they are not.
+#[derive(Clone)]
+enum CustomerIndex {
+    /// The position at each id, `u32::MAX` where no customer has that id.
+    Table(Vec<u32>),
+    Map(HashMap<i64, usize, foldhash::fast::RandomState>),
+}
+
+impl CustomerIndex {
+    fn new(ids: &[i64]) -> CustomerIndex {
+        let (min, max) = (ids.iter().min(), ids.iter().max());
+        if let (Some(&min), Some(&max)) = (min, max)
+            && min >= 0
+            && max <= 2 * ids.len() as i64 + 1024
+            && ids.len() < u32::MAX as usize
+        {
+            let mut table = vec![u32::MAX; max as usize + 1];
+            for (position, &id) in ids.iter().enumerate() {
+                table[id as usize] = position as u32;
+            }
+            return CustomerIndex::Table(table);
+        }
+        CustomerIndex::Map(
+            ids.iter()
+                .enumerate()
+                .map(|(position, &id)| (id, position))
+                .collect(),
+        )
+    }
+
+    #[inline]
+    fn get(&self, id: i64) -> Option<usize> {
+        match self {
+            CustomerIndex::Table(table) => usize::try_from(id)
+                .ok()
+                .and_then(|id| table.get(id))
+                .filter(|&&position| position != u32::MAX)
+                .map(|&position| position as usize),
+            CustomerIndex::Map(map) => map.get(&id).copied(),
+        }
+    }
+}
+
+fn history(
+    external_id: String,
+    segment: Option<String>,
+    industry: Option<String>,
+    created_at: Option<DateTime<Utc>>,
+) -> CustomerHistory {
+    CustomerHistory {
+        external_id,
+        segment,
+        industry,
+        created_at,
+        orders: Vec::new(),
+        lines: Vec::new(),
+        complaints: Vec::new(),
+        contracts: Vec::new(),
+    }
+}
+
+const CUSTOMERS_SQL: &str =
+    "select id, external_id, segment, industry, created_at from customers order by id";
+
+/// Every customer, in id order, through sqlx (PostgreSQL).
+async fn postgres_customers(pool: &sqlx::PgPool) -> Result<(Vec<i64>, Vec<CustomerHistory>)> {
+    let (mut ids, mut histories) = (Vec::new(), Vec::new());
+    let mut rows = sqlx::query(CUSTOMERS_SQL).fetch(pool);
+    while let Some(row) = rows.try_next().await? {
+        ids.push(row.try_get::<i64, _>(0)?);
+        histories.push(history(
+            row.try_get(1)?,
+            row.try_get(2)?,
+            row.try_get(3)?,
+            row.try_get(4)?,
+        ));
+    }
+    Ok((ids, histories))
+}
+
+/// Every customer, in id order, through SQLite's C API (sqlx hands each of a million rows
+/// between two threads).
+async fn sqlite_customers(pool: &sqlx::SqlitePool) -> Result<(Vec<i64>, Vec<CustomerHistory>)> {
+    let (mut ids, mut histories) = (Vec::new(), Vec::new());
+    let mut conn = pool.acquire().await?;
+    let sql = std::ffi::CString::new(CUSTOMERS_SQL).expect("no NUL in the query");
+    crate::sqlite_fast::for_each_row(&mut conn, &sql, |row| {
+        let external_id = row
+            .text(1)?
+            .ok_or_else(|| crate::Error::Sqlite("customers.external_id is NULL".into()))?;
+        let created_at = match row.text(4)? {
+            Some(text) => Some(sqlite_instant(Some(text), "customers.created_at")?),
+            None => None,
+        };
+        ids.push(row.int(0));
+        histories.push(history(
+            external_id.to_owned(),
+            row.text(2)?.map(str::to_owned),
+            row.text(3)?.map(str::to_owned),
+            created_at,
+        ));
+        Ok(())
+    })
+    .await?;
+    Ok((ids, histories))
+}
+
 /// Orders and order lines through sqlx (PostgreSQL).
 async fn postgres_orders_and_lines(
     pool: &sqlx::PgPool,
-    index: &HashMap<i64, usize>,
+    index: &CustomerIndex,
     histories: &mut [CustomerHistory],
 ) -> Result<()> {
     let mut rows = sqlx::query(
@@ -147,7 +239,7 @@ async fn postgres_orders_and_lines(
     )
     .fetch(pool);
     while let Some(row) = rows.try_next().await? {
-        let Some(&idx) = index.get(&row.try_get::<i64, _>(0)?) else {
+        let Some(idx) = index.get(row.try_get::<i64, _>(0)?) else {
             continue;
         };
         histories[idx].orders.push(OrderFact {
@@ -171,7 +263,7 @@ async fn postgres_orders_and_lines(
     .fetch(pool);
     let mut skus = Skus::default();
     while let Some(row) = rows.try_next().await? {
-        let Some(&idx) = index.get(&row.try_get::<i64, _>(0)?) else {
+        let Some(idx) = index.get(row.try_get::<i64, _>(0)?) else {
             continue;
         };
         let sku: Option<&str> = row.try_get(2)?;
@@ -284,7 +376,7 @@ impl Skus {
 /// Orders and order lines straight through SQLite's C API (see `sqlite_fast::for_each_row`).
 async fn sqlite_orders_and_lines(
     pool: &sqlx::SqlitePool,
-    index: &HashMap<i64, usize>,
+    index: &CustomerIndex,
     histories: &mut [CustomerHistory],
 ) -> Result<()> {
     // The lines are read on a second connection at the same time as the orders (readers of a
@@ -303,7 +395,7 @@ async fn sqlite_orders_and_lines(
                  delivery_promised_on, delivered_on, returned, cancelled
           from orders",
         |row| {
-            let Some(&idx) = index.get(&row.int(0)) else {
+            let Some(idx) = index.get(row.int(0)) else {
                 return Ok(());
             };
             histories[idx].orders.push(OrderFact {
@@ -337,7 +429,7 @@ async fn sqlite_orders_and_lines(
 /// Every customer's order lines (by the position `index` gives), on a connection of its own.
 async fn sqlite_lines(
     pool: &sqlx::SqlitePool,
-    index: &HashMap<i64, usize>,
+    index: &CustomerIndex,
     customers: usize,
 ) -> Result<Vec<Vec<LineFact>>> {
     let mut lines: Vec<Vec<LineFact>> = (0..customers).map(|_| Vec::new()).collect();
@@ -348,7 +440,7 @@ async fn sqlite_lines(
         c"select o.customer_id, o.ordered_at, l.sku, l.unit_price_cents, l.quantity
           from order_lines l join orders o on o.id = l.order_id",
         |row| {
-            let Some(&idx) = index.get(&row.int(0)) else {
+            let Some(idx) = index.get(row.int(0)) else {
                 return Ok(());
             };
             lines[idx].push(LineFact::new(
@@ -369,12 +461,12 @@ impl Db {
     #[tracing::instrument(skip_all)]
     pub async fn load_histories(&self) -> Result<LoadedHistories> {
         Ok(match self {
-            Db::Sqlite(pool) => load_all!(pool, |index, histories| sqlite_orders_and_lines(
-                pool, index, histories
-            )),
-            Db::Postgres(pool) => load_all!(pool, |index, histories| postgres_orders_and_lines(
-                pool, index, histories
-            )),
+            Db::Sqlite(pool) => load_all!(pool, sqlite_customers(pool), |index, histories| {
+                sqlite_orders_and_lines(pool, index, histories)
+            }),
+            Db::Postgres(pool) => load_all!(pool, postgres_customers(pool), |index, histories| {
+                postgres_orders_and_lines(pool, index, histories)
+            }),
         })
     }
 
@@ -540,6 +632,41 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Dense ids (with gaps) are a table, sparse or negative ones a map; both find every
+    /// customer's position and nothing else.
+    #[test]
+    fn customer_index_finds_each_position_and_nothing_else() {
+        let cases: [(&[i64], bool); 5] = [
+            (&[1, 2, 3, 4], true),
+            (&[2, 3, 7, 8, 100], true),
+            (&[5, 1_000_000_000], false),
+            (&[-3, 1, 2], false),
+            (&[], false),
+        ];
+        for (ids, table) in cases {
+            let index = CustomerIndex::new(ids);
+            assert_eq!(matches!(index, CustomerIndex::Table(_)), table, "{ids:?}");
+            for (position, &id) in ids.iter().enumerate() {
+                assert_eq!(index.get(id), Some(position), "{ids:?}");
+            }
+            for id in [
+                -1,
+                0,
+                6,
+                9,
+                101,
+                999_999_999,
+                1_000_000_001,
+                i64::MIN,
+                i64::MAX,
+            ] {
+                if !ids.contains(&id) {
+                    assert_eq!(index.get(id), None, "{ids:?} {id}");
+                }
+            }
+        }
+    }
 
     /// The fixed layouts read exactly what chrono reads, and leave everything else to it.
     #[test]

@@ -115,12 +115,20 @@ pub async fn analyze_and_store(
         analysis::analyze(&loaded.histories, &loaded.products, as_of, &settings)
     })?;
     let analysed_secs = t.elapsed().as_secs_f64();
+    tracing::info!(
+        loaded_seconds = loaded_secs,
+        analysed_seconds = analysed_secs,
+        "analysed"
+    );
+    let t = Instant::now();
     let (meta, statuses, alerts) =
         winback_web::evidence::run_rows(&analysis, &loaded.ids, started_at);
     let run_id = db
         .save_analysis(&meta, statuses, alerts)
         .await
         .context("while storing the analysis")?;
+    tracing::info!(run_id, seconds = t.elapsed().as_secs_f64(), "stored");
+    let t = Instant::now();
     let reports =
         tokio::task::block_in_place(|| winback_web::quality::reports(&loaded, as_of, &settings));
     for (kind, body) in reports {
@@ -128,6 +136,10 @@ pub async fn analyze_and_store(
             .await
             .with_context(|| format!("while storing the {kind} report"))?;
     }
+    tracing::info!(
+        seconds = t.elapsed().as_secs_f64(),
+        "quality reports (holdout validation, backtest)"
+    );
     let pruned_statuses = match keep_runs {
         Some(keep) => db
             .prune_statuses(keep)
