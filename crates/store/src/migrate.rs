@@ -51,6 +51,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_analysis_reports.sql"),
         postgres: include_str!("../migrations/postgres/0006_analysis_reports.sql"),
     },
+    Migration {
+        version: 7,
+        name: "status_by_run",
+        sqlite: include_str!("../migrations/sqlite/0007_status_by_run.sql"),
+        postgres: include_str!("../migrations/postgres/0007_status_by_run.sql"),
+    },
 ];
 
 const CREATE_LOG: &str = "create table if not exists schema_migrations (

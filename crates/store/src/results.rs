@@ -449,8 +449,8 @@ impl Db {
         let exists_sql = "select count(*) from customers c where c.id = $1 and ($2 is null or c.account_owner = $2)";
         let sql = format!(
             "select r.id as run_id, r.as_of_on, {STATUS_COLUMNS}
-             from customer_status s join analysis_runs r on r.id = s.run_id
-             where s.customer_id = $1 order by r.id"
+             from analysis_runs r join customer_status s on s.run_id = r.id and s.customer_id = $1
+             order by r.id"
         );
         let owner = owner.map(str::to_owned);
         on_pool!(self, |pool| {
