@@ -163,6 +163,15 @@ macro_rules! summary_from_row {
 pub(crate) use summary_from_row;
 
 impl Db {
+    /// Whether any customer has an account owner. A shop without sales staff has none, and
+    /// its lists leave the owner column out (an index seek, not a scan).
+    pub async fn any_account_owner(&self) -> Result<bool> {
+        const SQL: &str = "select exists (select 1 from customers where account_owner is not null)";
+        on_pool!(self, |pool| Ok(sqlx::query_scalar::<_, bool>(SQL)
+            .fetch_one(pool)
+            .await?))
+    }
+
     /// One page of customers in id order; ask for `limit + 1` to learn whether more follow.
     #[tracing::instrument(skip_all, fields(after = query.after_id, limit = query.limit))]
     pub async fn list_customers(&self, query: &CustomerQuery) -> Result<Vec<CustomerSummary>> {

@@ -12,6 +12,8 @@
 //! `at_risk` — what the company takes from them today and would lose. The summary also
 //! carries the sum of their CLV (expected discounted residual margin) for comparison.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use sqlx::Row;
 
@@ -229,6 +231,28 @@ macro_rules! alert_of {
 }
 
 impl Db {
+    /// The status (`active`, `at_risk`, `sleeping`, `lost`) of each of the customers `ids`
+    /// in the latest analysis run, for a page of a list; customers that run did not cover
+    /// are missing. One primary-key lookup per customer.
+    pub async fn latest_statuses(&self, ids: &[i64]) -> Result<HashMap<i64, String>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let params: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "select customer_id, status from customer_status
+             where run_id = (select max(id) from analysis_runs) and customer_id in ({})",
+            params.join(", ")
+        );
+        on_pool!(self, |pool| {
+            let mut query = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+            for id in ids {
+                query = query.bind(*id);
+            }
+            Ok(query.fetch_all(pool).await?.into_iter().collect())
+        })
+    }
+
     /// The latest analysis run with its model, or `None` before the first analysis.
     pub async fn latest_run(&self) -> Result<Option<RunInfo>> {
         const SQL: &str =

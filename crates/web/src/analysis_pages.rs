@@ -386,6 +386,10 @@ struct LostTemplate {
     next: Option<String>,
     paged: bool,
     own_only: bool,
+    /// Left out where every row would show the same: the owner for a sales user (their own)
+    /// and where no customer has one, the status when one status is filtered.
+    show_owner: bool,
+    show_status: bool,
 }
 
 #[derive(Deserialize)]
@@ -455,6 +459,7 @@ pub async fn lost(
         filters.push((s.to_owned(), label(&tr, "status", s)));
     }
     render(&LostTemplate {
+        show_status: current == "all",
         has_run: run.is_some(),
         as_of: run
             .map(|r| {
@@ -471,6 +476,7 @@ pub async fn lost(
         next,
         paged: query.after.is_some(),
         own_only: owner.is_some(),
+        show_owner: owner.is_none() && state.db.any_account_owner().await?,
         page,
     })
 }
@@ -531,6 +537,8 @@ struct AlertsTemplate {
     next: Option<String>,
     paged: bool,
     own_only: bool,
+    /// Left out for a sales user (their own) and where no customer has an owner.
+    show_owner: bool,
 }
 
 #[derive(Deserialize)]
@@ -591,6 +599,7 @@ pub async fn alerts(
         next,
         paged: query.before.is_some(),
         own_only: owner.is_some(),
+        show_owner: owner.is_none() && state.db.any_account_owner().await?,
         page,
     })
 }

@@ -37,7 +37,7 @@ pub fn run_rows(
             evidence: evidence_json(&c.evidence).to_string(),
         })
         .collect();
-    let alerts = analysis
+    let mut alerts: Vec<AlertRow> = analysis
         .alerts
         .iter()
         .map(|a| AlertRow {
@@ -47,6 +47,9 @@ pub fn run_rows(
             evidence: evidence_json(&a.evidence).to_string(),
         })
         .collect();
+    // Stored in the order they were raised: the inbox lists the newest alert (highest id)
+    // first, so within a run the most recently raised come first too.
+    alerts.sort_by_key(|a| (a.raised_on, a.customer_id, a.signal));
     let params: serde_json::Map<String, Value> = analysis
         .model
         .params

@@ -457,11 +457,17 @@ struct ListQuery {
 #[template(path = "customers.html")]
 struct CustomersTemplate {
     page: Page,
-    customers: Vec<CustomerSummary>,
+    /// Each customer with their status in the latest analysis, in the page's language
+    /// (empty before the first analysis, or for a customer added since).
+    customers: Vec<(CustomerSummary, String)>,
     q: String,
     next: Option<String>,
     paged: bool,
     own_only: bool,
+    /// Left out for a sales user (their own) and where no customer has an owner.
+    show_owner: bool,
+    /// Left out before the first analysis.
+    show_status: bool,
 }
 
 async fn customers(
@@ -494,8 +500,23 @@ async fn customers(
     } else {
         None
     };
+    let ids: Vec<i64> = customers.iter().map(|c| c.id).collect();
+    let statuses = state.db.latest_statuses(&ids).await?;
+    let page = Page::new(&viewer, lang, "customers");
+    let customers = customers
+        .into_iter()
+        .map(|c| {
+            let status = statuses
+                .get(&c.id)
+                .map(|s| crate::evidence::label(&page.tr, "status", s))
+                .unwrap_or_default();
+            (c, status)
+        })
+        .collect();
     render(&CustomersTemplate {
-        page: Page::new(&viewer, lang, "customers"),
+        show_owner: !own_only && state.db.any_account_owner().await?,
+        show_status: !statuses.is_empty(),
+        page,
         customers,
         q,
         next,

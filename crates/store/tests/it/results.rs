@@ -7,7 +7,7 @@ use winback_store::analysis::{AlertRow, RunMeta, StatusRow};
 use winback_store::{AlertChange, AlertQuery, Db, StatusQuery};
 
 use crate::both_backends;
-use crate::web::seed;
+use crate::web::{customer, import, seed};
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -58,7 +58,17 @@ async fn ids(db: &Db) -> (i64, i64, i64) {
 }
 
 async fn analysis_results_are_read_back_per_owner_and_alerts_keep_their_feedback(db: Db) {
+    // No customer, or none with an owner: the lists leave the owner column out.
+    assert!(!db.any_account_owner().await.unwrap());
+    import(
+        &db,
+        winback_engine::Kind::Customers,
+        vec![customer("K0", "Ohne Betreuer", None)],
+    )
+    .await;
+    assert!(!db.any_account_owner().await.unwrap());
     seed(&db).await;
+    assert!(db.any_account_owner().await.unwrap());
     assert!(db.latest_run().await.unwrap().is_none());
     assert!(db.run_summary(None).await.unwrap().is_none());
     assert!(
