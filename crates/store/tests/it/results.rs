@@ -470,3 +470,60 @@ both_backends!(
     pruning_keeps_the_latest_runs_statuses_and_every_run,
     super::pruning_keeps_the_latest_runs_statuses_and_every_run
 );
+
+/// Every field of a stored status reads back as it was given, on both backends (PostgreSQL
+/// stores a run's statuses through COPY in CSV, SQLite through bound parameters): texts with
+/// quotes, commas, line breaks and non-ASCII letters, floats to the last bit, NULLs.
+async fn a_stored_status_reads_back_exactly(db: Db) {
+    seed(&db).await;
+    let (k1, k2, _) = ids(&db).await;
+    let tricky = StatusRow {
+        customer_id: k1,
+        status: "lost",
+        loss_kind: Some("complainer_who_left"),
+        lost_on: Some(day(2025, 12, 31)),
+        likely_cause: Some("unresolved_complaint"),
+        p_alive: 0.1 + 0.2,
+        expected_transactions_52w: 1e-9,
+        clv: Money::from_cents(-12_345),
+        bargain_hunter: true,
+        evidence: "[{\"kind\":\"note\",\"text\":\"a \\\"quote\\\", a comma,\\nand Grüße\"}]".into(),
+    };
+    let plain = StatusRow {
+        customer_id: k2,
+        ..status(k2, "active", None, None, 1.0, 0)
+    };
+    db.save_analysis(
+        &meta(day(2026, 1, 5)),
+        vec![tricky.clone(), plain.clone()],
+        vec![],
+    )
+    .await
+    .unwrap();
+    for row in [tricky, plain] {
+        let history = db
+            .customer_history(row.customer_id, None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(history.len(), 1);
+        let got = &history[0].status;
+        assert_eq!(got.status, row.status);
+        assert_eq!(got.loss_kind.as_deref(), row.loss_kind);
+        assert_eq!(got.lost_on, row.lost_on);
+        assert_eq!(got.likely_cause.as_deref(), row.likely_cause);
+        assert_eq!(got.p_alive.to_bits(), row.p_alive.to_bits());
+        assert_eq!(
+            got.expected_transactions_52w.to_bits(),
+            row.expected_transactions_52w.to_bits()
+        );
+        assert_eq!(got.clv_cents, row.clv.cents());
+        assert_eq!(got.bargain_hunter, row.bargain_hunter);
+        assert_eq!(got.evidence, row.evidence);
+    }
+}
+
+both_backends!(
+    a_stored_status_reads_back_exactly,
+    super::a_stored_status_reads_back_exactly
+);
