@@ -306,6 +306,12 @@ async fn postgres_orders_and_lines(
     index: &CustomerIndex,
     histories: &mut [CustomerHistory],
 ) -> Result<()> {
+    // The lines are read on a second connection while the orders are read on the first, as
+    // on SQLite: each pass decodes its rows on a core of its own.
+    let lines = {
+        let (pool, index, customers) = (pool.clone(), index.clone(), histories.len());
+        tokio::spawn(async move { postgres_lines(&pool, &index, customers).await })
+    };
     let mut rows = sqlx::query(
         "select customer_id, ordered_at, gross_cents, margin_cents, discount_cents, voucher_code,
                     delivery_promised_on, delivered_on, returned, cancelled
@@ -329,7 +335,22 @@ async fn postgres_orders_and_lines(
         });
     }
     drop(rows);
+    let lines = lines
+        .await
+        .map_err(|e| crate::Error::Task(format!("reading the order lines failed: {e}")))??;
+    for (history, lines) in histories.iter_mut().zip(lines) {
+        history.lines = lines;
+    }
+    Ok(())
+}
 
+/// Every customer's order lines (by the position `index` gives), on a connection of its own.
+async fn postgres_lines(
+    pool: &sqlx::PgPool,
+    index: &CustomerIndex,
+    customers: usize,
+) -> Result<Vec<Vec<LineFact>>> {
+    let mut lines: Vec<Vec<LineFact>> = (0..customers).map(|_| Vec::new()).collect();
     let mut rows = sqlx::query(
         "select o.customer_id, o.ordered_at, l.sku, l.unit_price_cents, l.quantity
              from order_lines l join orders o on o.id = l.order_id",
@@ -341,16 +362,14 @@ async fn postgres_orders_and_lines(
             continue;
         };
         let sku: Option<&str> = row.try_get(2)?;
-        histories[idx].lines.push(LineFact::new(
+        lines[idx].push(LineFact::new(
             row.try_get(1)?,
             sku.map(|s| skus.get(s)),
             Money::from_cents(row.try_get(3)?),
             row.try_get(4)?,
         ));
     }
-    drop(rows);
-
-    Ok(())
+    Ok(lines)
 }
 
 fn sqlite_instant(text: Option<&str>, what: &str) -> Result<DateTime<Utc>> {
@@ -491,7 +510,7 @@ async fn sqlite_orders_and_lines(
     let lines = match lines {
         Some(task) => task
             .await
-            .map_err(|e| crate::Error::Sqlite(format!("reading the order lines failed: {e}")))??,
+            .map_err(|e| crate::Error::Task(format!("reading the order lines failed: {e}")))??,
         None => sqlite_lines(pool, index, histories.len()).await?,
     };
     for (history, lines) in histories.iter_mut().zip(lines) {

@@ -58,6 +58,9 @@ pub enum Error {
     SchemaTooNew { found: i64, known: i64 },
     #[error("SQLite: {0}")]
     Sqlite(String),
+    /// A task of ours that read beside the caller panicked or was cancelled.
+    #[error("{0}")]
+    Task(String),
     #[error("not found")]
     NotFound,
     #[error(transparent)]
