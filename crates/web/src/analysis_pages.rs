@@ -387,7 +387,9 @@ struct LostTemplate {
     paged: bool,
     own_only: bool,
     /// Left out where every row would show the same: the owner for a sales user (their own)
-    /// and where no customer has one, the status when one status is filtered.
+    /// and where no customer has one, the status when one status is filtered. With the
+    /// status shown (all statuses), the kind of loss goes under it instead of a column of
+    /// its own, mostly empty.
     show_owner: bool,
     show_status: bool,
 }
