@@ -89,16 +89,31 @@ pub struct StoredRun {
     pub pruned_statuses: u64,
 }
 
+/// A spinner on stderr that says which step an analysis is in, on a terminal only (a million
+/// customers take a while); hidden otherwise.
+pub fn spinner() -> indicatif::ProgressBar {
+    let spinner = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::new_spinner()
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    spinner
+}
+
 /// Loads every history, analyses it as of `as_of` and stores the run: the one code path
 /// of `winback analyze` and the server's scheduled analysis.
 /// With `keep_runs`, the statuses of older runs are pruned afterwards (`Db::prune_statuses`).
+/// `step` hears which step begins (the command line shows it in a spinner).
 pub async fn analyze_and_store(
     db: &Db,
     as_of: NaiveDate,
     keep_runs: Option<u32>,
+    step: &(dyn Fn(&str) + Sync),
 ) -> anyhow::Result<StoredRun> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
+    step("loading every customer's history");
     let loaded = db
         .load_histories()
         .await
@@ -111,6 +126,7 @@ pub async fn analyze_and_store(
     let loaded_secs = started.elapsed().as_secs_f64();
     let settings = Settings::default();
     let t = Instant::now();
+    step("fitting the model and classifying every customer");
     let analysis = tokio::task::block_in_place(|| {
         analysis::analyze(&loaded.histories, &loaded.products, as_of, &settings)
     })?;
@@ -121,6 +137,7 @@ pub async fn analyze_and_store(
         "analysed"
     );
     let t = Instant::now();
+    step("storing the statuses and alerts");
     let (meta, statuses, alerts) =
         winback_web::evidence::run_rows(&analysis, &loaded.ids, started_at);
     let run_id = db
@@ -129,6 +146,7 @@ pub async fn analyze_and_store(
         .context("while storing the analysis")?;
     tracing::info!(run_id, seconds = t.elapsed().as_secs_f64(), "stored");
     let t = Instant::now();
+    step("checking the model on the holdout and backtesting the statuses");
     let reports =
         tokio::task::block_in_place(|| winback_web::quality::reports(&loaded, as_of, &settings));
     for (kind, body) in reports {
@@ -187,6 +205,10 @@ pub async fn run(db: &Db, args: &AnalyzeArgs) -> anyhow::Result<()> {
         println!("{report}");
         return Ok(());
     }
+    let spinner = spinner();
+    let step = |what: &str| spinner.set_message(format!("{what} ..."));
+    let stored = analyze_and_store(db, as_of, args.keep_runs, &step).await;
+    spinner.finish_and_clear();
     let StoredRun {
         run_id,
         analysis,
@@ -194,7 +216,7 @@ pub async fn run(db: &Db, args: &AnalyzeArgs) -> anyhow::Result<()> {
         loaded_secs,
         analysed_secs,
         pruned_statuses,
-    } = analyze_and_store(db, as_of, args.keep_runs).await?;
+    } = stored?;
     let mut out = summary(&analysis);
     out["run_id"] = json!(run_id);
     out["pruned_statuses"] = json!(pruned_statuses);

@@ -234,9 +234,11 @@ pub async fn run(url: &DbUrl, args: &DemoArgs) -> anyhow::Result<bool> {
     db.close().await;
     let db = crate::open(url).await?;
     // Analyse as of the demo's last day, so the pages show statuses and alerts at once.
-    let run = crate::analyze::analyze_and_store(&db, as_of, None)
-        .await
-        .context("while analysing the demo company")?;
+    let spinner = crate::analyze::spinner();
+    let step = |what: &str| spinner.set_message(format!("{what} ..."));
+    let run = crate::analyze::analyze_and_store(&db, as_of, None, &step).await;
+    spinner.finish_and_clear();
+    let run = run.context("while analysing the demo company")?;
     let [active, at_risk, sleeping, lost] = run.analysis.status_counts();
     println!(
         "analysed as of {as_of}: {active} active, {at_risk} at risk, {sleeping} sleeping, {lost} lost, {} alerts ({:.1} s)",

@@ -43,9 +43,11 @@ pub fn analyzer(db: &Db, keep_runs: Option<u32>) -> Analyzer {
     Analyzer::new(move |as_of| {
         let db = db.clone();
         Box::pin(async move {
-            Ok(crate::analyze::analyze_and_store(&db, as_of, keep_runs)
-                .await?
-                .run_id)
+            Ok(
+                crate::analyze::analyze_and_store(&db, as_of, keep_runs, &|_| {})
+                    .await?
+                    .run_id,
+            )
         })
     })
 }
