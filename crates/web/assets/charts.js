@@ -42,4 +42,9 @@
     window.addEventListener("resize", function () { chart.resize(); });
   }
   document.querySelectorAll('script[type="application/json"][data-chart]').forEach(init);
+  // While an analysis runs, the page looks again every few seconds until it is done.
+  var reload = document.querySelector("[data-reload-seconds]");
+  if (reload) {
+    setTimeout(function () { window.location.reload(); }, 1000 * Number(reload.getAttribute("data-reload-seconds")));
+  }
 })();

@@ -50,6 +50,8 @@ pub struct OverviewAnalysis {
     pub finished: String,
     pub can_run: bool,
     pub message: Option<String>,
+    /// The run under way and its step; the page looks again every few seconds while it is.
+    pub running: Option<String>,
     pub quality: Option<Quality>,
 }
 
@@ -212,6 +214,7 @@ pub async fn overview_analysis(
     let owner = owner_filter(&viewer.user);
     let summary = state.db.run_summary(owner.as_deref()).await?;
     let can_run = allowed(viewer.user.role, Permission::RunAnalysis);
+    let (running, last) = progress_notes(tr, state);
     let mut out = OverviewAnalysis {
         summary: None,
         as_of: String::new(),
@@ -227,7 +230,8 @@ pub async fn overview_analysis(
         loglik: String::new(),
         finished: String::new(),
         can_run,
-        message,
+        message: message.or(last),
+        running,
         quality: None,
     };
     let Some(summary) = summary else {
@@ -324,13 +328,50 @@ pub async fn run_analysis(
     if !allowed(viewer.user.role, Permission::RunAnalysis) {
         return Err(Error::Forbidden);
     }
-    let tr = Tr::new(lang);
-    let message = match run_now(&state, &viewer).await {
-        Ok(run_id) => tr.f("analysis.run_done", &[("id", &run_id.to_string())]),
-        Err(RunError::Unavailable) => tr.t("analysis.unavailable").to_owned(),
-        Err(RunError::Failed(e)) => tr.f("analysis.run_failed", &[("error", &e)]),
+    let Some(analyzer) = state.config.analyzer.clone() else {
+        let tr = Tr::new(lang);
+        let message = tr.t("analysis.unavailable").to_owned();
+        return crate::pages::overview_page(&state, &viewer, lang, Some(message)).await;
     };
-    crate::pages::overview_page(&state, &viewer, lang, Some(message)).await
+    // In the background: a million customers take longer than a page should. The overview
+    // shows the run's step and looks again until it is done; a run already under way is
+    // shown the same way (it is as fresh as a new one would be).
+    let as_of = chrono::Local::now().date_naive();
+    if analyzer.start(as_of) {
+        tracing::info!(user_id = viewer.user.id, %as_of, "analysis started from the web");
+    }
+    Ok(axum::response::Redirect::to("/#analysis").into_response())
+}
+
+/// How long the overview says how the last run ended.
+const LAST_RUN_NOTICE: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// The overview's line about the analyzer: the run under way with its step, or how the last
+/// run ended (for ten minutes after it did).
+fn progress_notes(tr: &Tr, state: &AppState) -> (Option<String>, Option<String>) {
+    let Some(analyzer) = &state.config.analyzer else {
+        return (None, None);
+    };
+    let progress = analyzer.progress();
+    if let Some(running) = progress.running {
+        let step = match running.step {
+            Some(step) => label(tr, "analysis_step", step.code()),
+            None => tr.t("analysis.starting").to_owned(),
+        };
+        let note = tr.f(
+            "analysis.running",
+            &[("time", &tr.datetime(running.started_at)), ("step", &step)],
+        );
+        return (Some(note), None);
+    }
+    let last = progress
+        .last
+        .filter(|(ended, _)| chrono::Utc::now() - *ended < LAST_RUN_NOTICE)
+        .map(|(_, result)| match result {
+            Ok(id) => tr.f("analysis.run_done", &[("id", &id.to_string())]),
+            Err(error) => tr.f("analysis.run_failed", &[("error", &error)]),
+        });
+    (None, last)
 }
 
 pub enum RunError {

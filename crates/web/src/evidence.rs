@@ -282,8 +282,8 @@ fn render_one(tr: &Tr, e: &Value) -> Option<String> {
     })
 }
 
-/// The label of an analysis code (`status`, `loss_kind`, `cause`, `signal`, `alert_state`)
-/// in the page's language; an unknown code shows as itself.
+/// The label of an analysis code (`status`, `loss_kind`, `cause`, `signal`, `alert_state`,
+/// `analysis_step`) in the page's language; an unknown code shows as itself.
 pub fn label(tr: &Tr, section: &str, code: &str) -> String {
     let key = format!("{section}.{code}");
     let text = tr.t(&key);
@@ -312,6 +312,9 @@ pub fn label_keys() -> Vec<String> {
     }
     for s in winback_store::results::ALERT_STATES {
         keys.push(format!("alert_state.{s}"));
+    }
+    for s in crate::AnalysisStep::ALL {
+        keys.push(format!("analysis_step.{}", s.code()));
     }
     keys
 }

@@ -46,20 +46,76 @@ use crate::i18n::{Lang, Tr};
 pub type AnalysisFuture =
     std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<i64>> + Send>>;
 
+/// The steps of an analysis run, in order, as its progress shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnalysisStep {
+    /// Loading every customer's history.
+    Load,
+    /// Fitting the model and classifying every customer.
+    Analyse,
+    /// Storing the statuses and alerts.
+    Store,
+    /// The holdout validation and the backtest.
+    Quality,
+}
+
+impl AnalysisStep {
+    pub const ALL: [AnalysisStep; 4] = [
+        AnalysisStep::Load,
+        AnalysisStep::Analyse,
+        AnalysisStep::Store,
+        AnalysisStep::Quality,
+    ];
+
+    /// The code of the step's label (`analysis_step.<code>` in the catalogues).
+    pub fn code(self) -> &'static str {
+        match self {
+            AnalysisStep::Load => "load",
+            AnalysisStep::Analyse => "analyse",
+            AnalysisStep::Store => "store",
+            AnalysisStep::Quality => "quality",
+        }
+    }
+}
+
+/// Hears which step of a run begins.
+pub type StepFn = Arc<dyn Fn(AnalysisStep) + Send + Sync>;
+
+/// What the analyzer is doing and how its last run ended, for the pages.
+#[derive(Debug, Clone, Default)]
+pub struct AnalysisProgress {
+    pub running: Option<RunningAnalysis>,
+    /// When the last run ended, and its stored run's id or its error.
+    pub last: Option<(chrono::DateTime<chrono::Utc>, Result<i64, String>)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunningAnalysis {
+    pub as_of: chrono::NaiveDate,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// `None` until the run reports its first step.
+    pub step: Option<AnalysisStep>,
+}
+
 /// Runs and stores an analysis as of a date (the binary passes `analyze_and_store`; this
 /// crate cannot depend on the binary). One run at a time: the "run analysis now" button and
-/// the server's schedule share the lock.
+/// the server's schedule share the lock. The button starts a run in the background
+/// ([`Analyzer::start`]) and the overview shows its progress.
 #[derive(Clone)]
 pub struct Analyzer {
-    run: Arc<dyn Fn(chrono::NaiveDate) -> AnalysisFuture + Send + Sync>,
+    run: Arc<dyn Fn(chrono::NaiveDate, StepFn) -> AnalysisFuture + Send + Sync>,
     lock: Arc<tokio::sync::Mutex<()>>,
+    progress: Arc<std::sync::Mutex<AnalysisProgress>>,
 }
 
 impl Analyzer {
-    pub fn new(run: impl Fn(chrono::NaiveDate) -> AnalysisFuture + Send + Sync + 'static) -> Self {
+    pub fn new(
+        run: impl Fn(chrono::NaiveDate, StepFn) -> AnalysisFuture + Send + Sync + 'static,
+    ) -> Self {
         Analyzer {
             run: Arc::new(run),
             lock: Arc::new(tokio::sync::Mutex::new(())),
+            progress: Arc::default(),
         }
     }
 
@@ -67,7 +123,83 @@ impl Analyzer {
     /// stored run's id.
     pub async fn run(&self, as_of: chrono::NaiveDate) -> anyhow::Result<i64> {
         let _guard = self.lock.lock().await;
-        (self.run)(as_of).await
+        self.run_locked(as_of).await
+    }
+
+    /// Starts a run as of `as_of` in the background and returns at once; `false` when a run
+    /// is already under way (it is not queued: the one running is as fresh).
+    pub fn start(&self, as_of: chrono::NaiveDate) -> bool {
+        let Ok(guard) = self.lock.clone().try_lock_owned() else {
+            return false;
+        };
+        self.mark_running(as_of);
+        let this = self.clone();
+        tokio::spawn(async move {
+            let _guard = guard;
+            if let Err(error) = this.run_locked(as_of).await {
+                tracing::warn!(error = format!("{error:#}"), "analysis failed");
+            }
+        });
+        true
+    }
+
+    /// What the analyzer is doing now, and how its last run ended.
+    pub fn progress(&self) -> AnalysisProgress {
+        self.progress
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn mark_running(&self, as_of: chrono::NaiveDate) {
+        self.progress
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .running = Some(RunningAnalysis {
+            as_of,
+            started_at: chrono::Utc::now(),
+            step: None,
+        });
+    }
+
+    /// Runs with the lock held, keeping `progress` current; a run that panics or is dropped
+    /// still ends as failed.
+    async fn run_locked(&self, as_of: chrono::NaiveDate) -> anyhow::Result<i64> {
+        struct Ending(Arc<std::sync::Mutex<AnalysisProgress>>);
+        impl Drop for Ending {
+            fn drop(&mut self) {
+                let mut progress = self.0.lock().unwrap_or_else(|e| e.into_inner());
+                if progress.running.take().is_some() {
+                    progress.last = Some((
+                        chrono::Utc::now(),
+                        Err("the analysis stopped unexpectedly; see the server's log".into()),
+                    ));
+                }
+            }
+        }
+        if self.progress().running.is_none() {
+            self.mark_running(as_of);
+        }
+        let ending = Ending(Arc::clone(&self.progress));
+        let progress = Arc::clone(&self.progress);
+        let step: StepFn = Arc::new(move |step| {
+            if let Some(running) = &mut progress.lock().unwrap_or_else(|e| e.into_inner()).running {
+                running.step = Some(step);
+            }
+        });
+        let result = (self.run)(as_of, step).await;
+        {
+            let mut progress = ending.0.lock().unwrap_or_else(|e| e.into_inner());
+            progress.running = None;
+            progress.last = Some((
+                chrono::Utc::now(),
+                result
+                    .as_ref()
+                    .map(|id| *id)
+                    .map_err(|error| format!("{error:#}")),
+            ));
+        }
+        result
     }
 }
 
@@ -456,4 +588,56 @@ async fn security_headers(request: Request, next: Next) -> Response {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run started in the background is visible with its step until it ends, a second
+    /// start while it runs is refused, and the end is kept: the id, or the error.
+    #[tokio::test]
+    async fn a_background_run_shows_its_step_and_how_it_ended() {
+        let (go_tx, go_rx) = tokio::sync::mpsc::unbounded_channel::<anyhow::Result<i64>>();
+        let go_rx = Arc::new(tokio::sync::Mutex::new(go_rx));
+        let analyzer = Analyzer::new(move |_as_of, step: StepFn| {
+            let go_rx = Arc::clone(&go_rx);
+            Box::pin(async move {
+                step(AnalysisStep::Load);
+                step(AnalysisStep::Store);
+                go_rx.lock().await.recv().await.expect("an outcome")
+            })
+        });
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        assert!(analyzer.progress().running.is_none());
+        assert!(analyzer.start(day));
+        assert!(!analyzer.start(day), "one run at a time");
+        let step = loop {
+            let running = analyzer.progress().running.expect("under way");
+            assert_eq!(running.as_of, day);
+            if running.step == Some(AnalysisStep::Store) {
+                break running.step;
+            }
+            tokio::task::yield_now().await;
+        };
+        assert_eq!(step, Some(AnalysisStep::Store));
+        go_tx.send(Ok(42)).unwrap();
+        let last = loop {
+            let progress = analyzer.progress();
+            if progress.running.is_none() {
+                break progress.last.expect("an ending").1;
+            }
+            tokio::task::yield_now().await;
+        };
+        assert_eq!(last, Ok(42));
+
+        // The next run fails; waiting for it (the API's and the schedule's way) gives the
+        // error, and the progress keeps it.
+        go_tx.send(Err(anyhow::anyhow!("disk full"))).unwrap();
+        let error = analyzer.run(day).await.unwrap_err();
+        assert_eq!(error.to_string(), "disk full");
+        let progress = analyzer.progress();
+        assert!(progress.running.is_none());
+        assert_eq!(progress.last.unwrap().1, Err("disk full".to_owned()));
+    }
 }

@@ -13,6 +13,7 @@ use winback_engine::analysis::{self, Analysis, Settings};
 use winback_engine::demo::{Cause, LossKind, Truth, TruthStatus};
 use winback_formats::export::{Cell, TableFormat, write_table};
 use winback_store::Db;
+use winback_web::AnalysisStep;
 
 use crate::cli::{AnalyzeArgs, ExportArgs, ExportFormat};
 
@@ -89,6 +90,18 @@ pub struct StoredRun {
     pub pruned_statuses: u64,
 }
 
+/// What the command line says while a step runs.
+pub fn step_text(step: AnalysisStep) -> &'static str {
+    match step {
+        AnalysisStep::Load => "loading every customer's history ...",
+        AnalysisStep::Analyse => "fitting the model and classifying every customer ...",
+        AnalysisStep::Store => "storing the statuses and alerts ...",
+        AnalysisStep::Quality => {
+            "checking the model on the holdout and backtesting the statuses ..."
+        }
+    }
+}
+
 /// A spinner on stderr that says which step an analysis is in, on a terminal only (a million
 /// customers take a while); hidden otherwise.
 pub fn spinner() -> indicatif::ProgressBar {
@@ -109,11 +122,11 @@ pub async fn analyze_and_store(
     db: &Db,
     as_of: NaiveDate,
     keep_runs: Option<u32>,
-    step: &(dyn Fn(&str) + Sync),
+    step: &(dyn Fn(AnalysisStep) + Sync),
 ) -> anyhow::Result<StoredRun> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
-    step("loading every customer's history");
+    step(AnalysisStep::Load);
     let loaded = db
         .load_histories()
         .await
@@ -126,7 +139,7 @@ pub async fn analyze_and_store(
     let loaded_secs = started.elapsed().as_secs_f64();
     let settings = Settings::default();
     let t = Instant::now();
-    step("fitting the model and classifying every customer");
+    step(AnalysisStep::Analyse);
     let analysis = tokio::task::block_in_place(|| {
         analysis::analyze(&loaded.histories, &loaded.products, as_of, &settings)
     })?;
@@ -137,7 +150,7 @@ pub async fn analyze_and_store(
         "analysed"
     );
     let t = Instant::now();
-    step("storing the statuses and alerts");
+    step(AnalysisStep::Store);
     let (meta, statuses, alerts) =
         winback_web::evidence::run_rows(&analysis, &loaded.ids, started_at);
     let run_id = db
@@ -146,7 +159,7 @@ pub async fn analyze_and_store(
         .context("while storing the analysis")?;
     tracing::info!(run_id, seconds = t.elapsed().as_secs_f64(), "stored");
     let t = Instant::now();
-    step("checking the model on the holdout and backtesting the statuses");
+    step(AnalysisStep::Quality);
     let reports =
         tokio::task::block_in_place(|| winback_web::quality::reports(&loaded, as_of, &settings));
     for (kind, body) in reports {
@@ -206,7 +219,7 @@ pub async fn run(db: &Db, args: &AnalyzeArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let spinner = spinner();
-    let step = |what: &str| spinner.set_message(format!("{what} ..."));
+    let step = |step: AnalysisStep| spinner.set_message(step_text(step));
     let stored = analyze_and_store(db, as_of, args.keep_runs, &step).await;
     spinner.finish_and_clear();
     let StoredRun {

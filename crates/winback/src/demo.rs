@@ -235,7 +235,7 @@ pub async fn run(url: &DbUrl, args: &DemoArgs) -> anyhow::Result<bool> {
     let db = crate::open(url).await?;
     // Analyse as of the demo's last day, so the pages show statuses and alerts at once.
     let spinner = crate::analyze::spinner();
-    let step = |what: &str| spinner.set_message(format!("{what} ..."));
+    let step = |step| spinner.set_message(crate::analyze::step_text(step));
     let run = crate::analyze::analyze_and_store(&db, as_of, None, &step).await;
     spinner.finish_and_clear();
     let run = run.context("while analysing the demo company")?;

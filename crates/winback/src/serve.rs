@@ -40,11 +40,11 @@ pub async fn ensure_admin(db: &Db) -> anyhow::Result<()> {
 /// (pruning older runs' statuses when `keep_runs` is set).
 pub fn analyzer(db: &Db, keep_runs: Option<u32>) -> Analyzer {
     let db = db.clone();
-    Analyzer::new(move |as_of| {
+    Analyzer::new(move |as_of, step| {
         let db = db.clone();
         Box::pin(async move {
             Ok(
-                crate::analyze::analyze_and_store(&db, as_of, keep_runs, &|_| {})
+                crate::analyze::analyze_and_store(&db, as_of, keep_runs, &|s| step(s))
                     .await?
                     .run_id,
             )

@@ -35,12 +35,32 @@ async fn step_one_pages_and_api_show_the_stored_analysis(app: &TestApp) {
         StatusCode::NOT_FOUND
     );
 
-    // Run it from the overview (the same callback the server's schedule uses).
+    // Run it from the overview (the same callback the server's schedule uses): it runs in
+    // the background, and the overview shows its step until it is done, then how it ended.
     let response = app.post_form(&manager, "/analysis/run", &[]).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let html = response.text().await.unwrap();
-    assert!(html.contains("id=\"analysis-message\""), "{html}");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/#analysis");
+    let started = std::time::Instant::now();
+    let html = loop {
+        let html = app.page(&manager, "/").await;
+        if !html.contains("id=\"analysis-running\"") {
+            break html;
+        }
+        assert!(html.contains("data-reload-seconds") && !html.contains("id=\"run-analysis\""));
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the analysis never finished"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
     let summary = app.db.run_summary(None).await.unwrap().expect("a run");
+    assert!(
+        html.contains(&format!(
+            "id=\"analysis-message\" role=\"status\">Die Analyse ist fertig (Lauf {})",
+            summary.run.id
+        )),
+        "{html}"
+    );
     assert_eq!(summary.customers, 300);
     let tr = Tr::new(Lang::De);
     let html = app.page(&manager, "/").await;

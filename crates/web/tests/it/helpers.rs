@@ -51,7 +51,7 @@ impl TestApp {
         let analyzer_db = db.clone();
         let mut config = WebConfig {
             upload_dir: uploads.path().to_path_buf(),
-            analyzer: Some(winback_web::Analyzer::new(move |_today| {
+            analyzer: Some(winback_web::Analyzer::new(move |_today, _step| {
                 let db = analyzer_db.clone();
                 Box::pin(async move { store_analysis(&db, demo_as_of()).await })
             })),
