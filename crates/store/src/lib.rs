@@ -27,8 +27,8 @@ pub use customers::{CustomerDetail, CustomerQuery, CustomerSummary, Overview};
 pub use db::{Backend, Db, DbUrl};
 pub use import::{ImportCounts, ImportMeta, ImportOptions, ImportSession, RowProblem};
 pub use results::{
-    AlertChange, AlertEvent, AlertQuery, AlertView, CustomerStatus, HistoryPoint, LostMonth,
-    RunInfo, RunSummary, StatusListRow, StatusQuery,
+    AlertChange, AlertEvent, AlertQuery, AlertView, CustomerStatus, DataVersion, HistoryPoint,
+    LostMonth, RunInfo, RunSummary, StatusListRow, StatusQuery,
 };
 pub use sessions::{ApiTokenInfo, SessionRecord, TokenUse};
 pub use staff::StaffUser;

@@ -57,6 +57,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_status_by_run.sql"),
         postgres: include_str!("../migrations/postgres/0007_status_by_run.sql"),
     },
+    Migration {
+        version: 8,
+        name: "alerts_by_state",
+        sqlite: include_str!("../migrations/sqlite/0008_alerts_by_state.sql"),
+        postgres: include_str!("../migrations/postgres/0008_alerts_by_state.sql"),
+    },
 ];
 
 const CREATE_LOG: &str = "create table if not exists schema_migrations (

@@ -230,7 +230,25 @@ macro_rules! alert_of {
     }};
 }
 
+/// Where the data stands: the latest import, analysis run and alert feedback, and the number
+/// of quality reports (a run stores them after its statuses). Every change the overview's
+/// figures depend on adds a row to one of those tables, so an unchanged version means
+/// unchanged figures (see the web layer's overview cache).
+pub type DataVersion = (i64, i64, i64, i64);
+
 impl Db {
+    /// The current [`DataVersion`]: three lookups of a maximum on a primary key and the
+    /// count of a table with two rows per run.
+    pub async fn data_version(&self) -> Result<DataVersion> {
+        const SQL: &str = "select (select coalesce(max(id), 0) from imports),
+                (select coalesce(max(id), 0) from analysis_runs),
+                (select coalesce(max(id), 0) from alert_events),
+                (select count(*) from analysis_reports)";
+        on_pool!(self, |pool| Ok(sqlx::query_as::<_, DataVersion>(SQL)
+            .fetch_one(pool)
+            .await?))
+    }
+
     /// The status (`active`, `at_risk`, `sleeping`, `lost`) of each of the customers `ids`
     /// in the latest analysis run, for a page of a list; customers that run did not cover
     /// are missing. One primary-key lookup per customer.
@@ -471,9 +489,17 @@ impl Db {
         owner: Option<&str>,
     ) -> Result<Option<Vec<HistoryPoint>>> {
         let exists_sql = "select count(*) from customers c where c.id = $1 and ($2 is null or c.account_owner = $2)";
+        // One primary-key lookup of (run, customer) per run. SQLite's planner (3.51, no
+        // statistics) would rather scan every status of every run and look the run up; a
+        // CROSS JOIN keeps the runs outside (PostgreSQL plans this itself and has no CROSS
+        // JOIN ... ON).
+        let join = match self.backend() {
+            Backend::Sqlite => "cross join",
+            Backend::Postgres => "join",
+        };
         let sql = format!(
             "select r.id as run_id, r.as_of_on, {STATUS_COLUMNS}
-             from analysis_runs r join customer_status s on s.run_id = r.id and s.customer_id = $1
+             from analysis_runs r {join} customer_status s on s.run_id = r.id and s.customer_id = $1
              order by r.id"
         );
         let owner = owner.map(str::to_owned);
@@ -549,12 +575,14 @@ impl Db {
 
     /// Alerts per state, in [`ALERT_STATES`] order, zeros included.
     pub async fn alert_state_counts(&self, owner: Option<&str>) -> Result<Vec<(String, i64)>> {
-        const SQL: &str =
+        // Without an owner filter, no join: the counts come from the index on the state.
+        const ALL: &str = "select state, count(*) as n from alerts group by state";
+        const OWN: &str =
             "select a.state, count(*) as n from alerts a join customers c on c.id = a.customer_id
-             where ($1 is null or c.account_owner = $1) group by a.state";
-        let owner = owner.map(str::to_owned);
-        let found: Vec<(String, i64)> = on_pool!(self, |pool| {
-            sqlx::query_as(SQL).bind(owner).fetch_all(pool).await?
+             where c.account_owner = $1 group by a.state";
+        let found: Vec<(String, i64)> = on_pool!(self, |pool| match owner {
+            None => sqlx::query_as(ALL).fetch_all(pool).await?,
+            Some(owner) => sqlx::query_as(OWN).bind(owner).fetch_all(pool).await?,
         });
         Ok(ALERT_STATES
             .iter()

@@ -204,15 +204,15 @@ fn quality(
     Some(q)
 }
 
-pub async fn overview_analysis(
+pub(crate) fn overview_analysis(
     state: &AppState,
     viewer: &Viewer,
     tr: &Tr,
-    counted: u64,
+    data: &crate::overview_cache::OverviewData,
     message: Option<String>,
-) -> Result<OverviewAnalysis> {
-    let owner = owner_filter(&viewer.user);
-    let summary = state.db.run_summary(owner.as_deref()).await?;
+) -> OverviewAnalysis {
+    let counted = data.overview.customers;
+    let summary = data.summary.clone();
     let can_run = allowed(viewer.user.role, Permission::RunAnalysis);
     let (running, last) = progress_notes(tr, state);
     let mut out = OverviewAnalysis {
@@ -235,13 +235,14 @@ pub async fn overview_analysis(
         quality: None,
     };
     let Some(summary) = summary else {
-        return Ok(out);
+        return out;
     };
-    let report = |body: Option<(i64, String)>| {
-        body.and_then(|(_, json)| serde_json::from_str::<serde_json::Value>(&json).ok())
+    let report = |body: &Option<(i64, String)>| {
+        body.as_ref()
+            .and_then(|(_, json)| serde_json::from_str::<serde_json::Value>(json).ok())
     };
-    let validation = report(state.db.latest_report("validation").await?);
-    let backtest = report(state.db.latest_report("backtest").await?);
+    let validation = report(&data.validation);
+    let backtest = report(&data.backtest);
     out.quality = quality(tr, validation.as_ref(), backtest.as_ref());
     let locale = tr.code();
     out.as_of = tr.f(
@@ -262,10 +263,10 @@ pub async fn overview_analysis(
         "series": [{"name": tr.t("analysis.customers"), "kind": "bar", "money": false,
                     "values": out.statuses.iter().map(|(_, _, n)| *n).collect::<Vec<_>>()}],
     }));
-    let lost = state.db.lost_by_month(owner.as_deref()).await?;
+    let lost = &data.lost;
     let mut kind_codes: Vec<String> = Vec::new();
     let mut months: Vec<String> = Vec::new();
-    for m in &lost {
+    for m in lost {
         if !kind_codes.contains(&m.loss_kind) {
             kind_codes.push(m.loss_kind.clone());
         }
@@ -315,7 +316,7 @@ pub async fn overview_analysis(
     out.loglik = summary.run.loglik.map(|l| tr.dec(l, 2)).unwrap_or_default();
     out.finished = tr.datetime(summary.run.finished_at);
     out.summary = Some(summary);
-    Ok(out)
+    out
 }
 
 // ---------------------------------------------------------------- run analysis now

@@ -128,10 +128,11 @@ async fn overview(
     State(state): State<AppState>,
     Signed(viewer): Signed,
 ) -> Result<Json<OverviewJson>> {
-    let o = state
-        .db
-        .overview(owner_filter(&viewer.user).as_deref())
+    let data = state
+        .overview
+        .get(&state.db, owner_filter(&viewer.user).as_deref())
         .await?;
+    let o = data.overview.clone();
     Ok(Json(OverviewJson {
         customers: o.customers,
         orders: o.orders,

@@ -19,6 +19,7 @@ pub mod error;
 pub mod evidence;
 pub mod i18n;
 pub mod import_service;
+mod overview_cache;
 mod pages;
 pub mod quality;
 mod uploads;
@@ -243,6 +244,7 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub limiter: Arc<LoginLimiter>,
     pub uploads: Arc<uploads::Uploads>,
+    overview: Arc<overview_cache::OverviewCache>,
 }
 
 impl AppState {
@@ -261,6 +263,7 @@ impl AppState {
             config: Arc::new(config),
             limiter: Arc::new(LoginLimiter::default()),
             uploads,
+            overview: Arc::default(),
         }
     }
 }

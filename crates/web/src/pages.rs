@@ -395,7 +395,8 @@ pub(crate) async fn overview_page(
     message: Option<String>,
 ) -> Result<Response> {
     let owner = owner_filter(&viewer.user);
-    let overview = state.db.overview(owner.as_deref()).await?;
+    let data = state.overview.get(&state.db, owner.as_deref()).await?;
+    let overview = data.overview.clone();
     let page = Page::new(viewer, lang, "overview");
     let chart = serde_json::json!({
         "locale": lang.code(),
@@ -407,14 +408,7 @@ pub(crate) async fn overview_page(
              "values": overview.months.iter().map(|m| m.orders).collect::<Vec<_>>()},
         ],
     });
-    let a = crate::analysis_pages::overview_analysis(
-        state,
-        viewer,
-        &page.tr,
-        overview.customers,
-        message,
-    )
-    .await?;
+    let a = crate::analysis_pages::overview_analysis(state, viewer, &page.tr, &data, message);
     render(&OverviewTemplate {
         page,
         overview,

@@ -316,6 +316,15 @@ async fn step_one_pages_and_api_show_the_stored_analysis(app: &TestApp) {
             .status(),
         StatusCode::NOT_FOUND
     );
+    // The overview counts new alerts; its figures are kept until the data changes, and
+    // feedback on an alert is such a change.
+    let new_alerts = |html: &str| -> String {
+        let mark = "id=\"n-alerts-new\">";
+        let at = html.find(mark).expect("the count") + mark.len();
+        html[at..at + html[at..].find('<').unwrap()].to_owned()
+    };
+    let before = new_alerts(&app.page(&manager, "/").await);
+    assert_eq!(before, new_alerts(&app.page(&manager, "/").await));
     let done: serde_json::Value = post(sales_token.clone(), mine.id, "action_taken")
         .await
         .unwrap()
@@ -323,6 +332,11 @@ async fn step_one_pages_and_api_show_the_stored_analysis(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(done["state"], "action_taken");
+    let count = |s: &str| s.replace('.', "").parse::<i64>().unwrap();
+    assert_eq!(
+        new_alerts(&app.page(&manager, "/").await),
+        tr.num(count(&before) - 1)
+    );
     assert_eq!(done["state_changed_by"], owner.as_str());
     assert_eq!(done["history"].as_array().unwrap().len(), 1);
     // The analyst reads but gives no feedback.
