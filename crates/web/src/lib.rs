@@ -223,6 +223,10 @@ pub struct WebConfig {
     /// A session unused for longer than this ends (besides its absolute expiry after
     /// `auth::SESSION_HOURS`); default 30 minutes.
     pub session_idle: std::time::Duration,
+    /// How often the server looks whether the data changed and computes the overview's
+    /// figures before anybody asks; `None` (the default, and in tests) computes them on
+    /// the first view after a change.
+    pub warm_overview_every: Option<std::time::Duration>,
 }
 
 impl Default for WebConfig {
@@ -233,6 +237,7 @@ impl Default for WebConfig {
                 .join(format!("winback-uploads-{}", std::process::id())),
             analyzer: None,
             session_idle: std::time::Duration::from_secs(auth::SESSION_IDLE_MINUTES * 60),
+            warm_overview_every: None,
         }
     }
 }
@@ -298,7 +303,12 @@ pub struct Server {
 pub async fn spawn(db: Db, listen: &str, config: WebConfig) -> std::io::Result<Server> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
-    let router = app(AppState::new(db, config));
+    let warm_every = config.warm_overview_every;
+    let state = AppState::new(db, config);
+    if let Some(every) = warm_every {
+        tokio::spawn(Arc::clone(&state.overview).keep_current(state.db.clone(), every));
+    }
+    let router = app(state);
     let handle = tokio::spawn(async move {
         axum::serve(
             listener,

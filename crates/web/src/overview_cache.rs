@@ -30,14 +30,23 @@ pub(crate) struct OverviewData {
 type Entries = HashMap<Option<String>, (DataVersion, Arc<OverviewData>)>;
 
 #[derive(Default)]
-pub(crate) struct OverviewCache(Mutex<Entries>);
+pub(crate) struct OverviewCache {
+    entries: Mutex<Entries>,
+    /// One computation at a time: requests that arrive while the figures are computed wait
+    /// for them instead of computing them again.
+    computing: tokio::sync::Mutex<()>,
+}
 
 impl OverviewCache {
     /// The figures for `owner` (a sales user's own customers, or all with `None`), computed
     /// again only when the data changed since they were kept.
     pub async fn get(&self, db: &Db, owner: Option<&str>) -> Result<Arc<OverviewData>> {
-        let version = db.data_version().await?;
         let key = owner.map(str::to_owned);
+        if let Some(data) = self.kept(db, &key).await? {
+            return Ok(data);
+        }
+        let _computing = self.computing.lock().await;
+        let version = db.data_version().await?;
         if let Some((kept, data)) = self.entries().get(&key)
             && *kept == version
         {
@@ -56,7 +65,29 @@ impl OverviewCache {
         Ok(data)
     }
 
+    /// The kept figures for `key` if the data has not changed since.
+    async fn kept(&self, db: &Db, key: &Option<String>) -> Result<Option<Arc<OverviewData>>> {
+        let version = db.data_version().await?;
+        Ok(self
+            .entries()
+            .get(key)
+            .filter(|(kept, _)| *kept == version)
+            .map(|(_, data)| Arc::clone(data)))
+    }
+
+    /// Keeps the company-wide figures current in the background: every `every`, if the data
+    /// changed, they are computed before anybody asks (the first overview after an import
+    /// or a run at a million customers takes seconds). Runs until the server stops.
+    pub async fn keep_current(self: Arc<Self>, db: Db, every: std::time::Duration) {
+        loop {
+            if let Err(error) = self.get(&db, None).await {
+                tracing::warn!(%error, "could not compute the overview's figures in advance");
+            }
+            tokio::time::sleep(every).await;
+        }
+    }
+
     fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -101,6 +101,9 @@ pub async fn serve(
     let config = WebConfig {
         analyzer: Some(analyzer.clone()),
         session_idle: std::time::Duration::from_secs(session_idle_minutes.max(1) * 60),
+        // The overview's figures are computed after each import or run rather than on the
+        // first view (seconds at a million customers).
+        warm_overview_every: Some(std::time::Duration::from_secs(15)),
         ..WebConfig::default()
     };
     let schedule = (analyze_every_hours > 0).then(|| {

@@ -385,6 +385,37 @@ async fn step_one_pages_and_api_show_the_stored_analysis(app: &TestApp) {
 }
 both_backends!(step_one_pages_and_api_show_the_stored_analysis);
 
+/// With the server computing the overview's figures in the background (as `winback serve`
+/// does), the overview still follows every change: an import made while it runs shows up.
+async fn the_overview_follows_the_data_while_its_figures_are_kept_current(app: &TestApp) {
+    app.add_user("manager@firma.de", Role::Manager).await;
+    let manager = app.login("manager@firma.de").await;
+    let tr = Tr::new(Lang::De);
+    let customers = |html: &str| html.contains(&format!("id=\"n-customers\">{}<", tr.num(0)));
+    assert!(customers(&app.page(&manager, "/").await));
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    import_demo(&app.db, 40).await;
+    let started = std::time::Instant::now();
+    loop {
+        let html = app.page(&manager, "/").await;
+        if html.contains(&format!("id=\"n-customers\">{}<", tr.num(40))) {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the overview kept the old figures: {html}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+both_backends!(
+    the_overview_follows_the_data_while_its_figures_are_kept_current,
+    |config: &mut winback_web::WebConfig| {
+        config.warm_overview_every = Some(std::time::Duration::from_millis(10));
+    }
+);
+
 /// What `load_histories` reads back (on SQLite through the C API, on PostgreSQL through
 /// sqlx) is what the demo company holds: every customer's orders, lines, complaints and
 /// contracts, field by field (order within a customer aside).
