@@ -335,13 +335,23 @@ async fn postgres_orders_and_lines(
         });
     }
     drop(rows);
-    let lines = lines
-        .await
-        .map_err(|e| crate::Error::Task(format!("reading the order lines failed: {e}")))??;
+    attach_lines(histories, joined(lines).await?);
+    Ok(())
+}
+
+type LinesTask = tokio::task::JoinHandle<Result<Vec<Vec<LineFact>>>>;
+
+/// The order lines a task read beside the orders.
+async fn joined(task: LinesTask) -> Result<Vec<Vec<LineFact>>> {
+    task.await
+        .map_err(|e| crate::Error::Task(format!("reading the order lines failed: {e}")))?
+}
+
+/// Gives each customer the lines read for them (in the histories' order).
+fn attach_lines(histories: &mut [CustomerHistory], lines: Vec<Vec<LineFact>>) {
     for (history, lines) in histories.iter_mut().zip(lines) {
         history.lines = lines;
     }
-    Ok(())
 }
 
 /// Every customer's order lines (by the position `index` gives), on a connection of its own.
@@ -508,14 +518,10 @@ async fn sqlite_orders_and_lines(
     .await?;
     drop(conn);
     let lines = match lines {
-        Some(task) => task
-            .await
-            .map_err(|e| crate::Error::Task(format!("reading the order lines failed: {e}")))??,
+        Some(task) => joined(task).await?,
         None => sqlite_lines(pool, index, histories.len()).await?,
     };
-    for (history, lines) in histories.iter_mut().zip(lines) {
-        history.lines = lines;
-    }
+    attach_lines(histories, lines);
     Ok(())
 }
 
