@@ -151,8 +151,9 @@ pub async fn analyze_and_store(
     );
     let t = Instant::now();
     step(AnalysisStep::Store);
-    let (meta, statuses, alerts) =
-        winback_web::evidence::run_rows(&analysis, &loaded.ids, started_at);
+    let (meta, statuses, alerts) = tokio::task::block_in_place(|| {
+        winback_web::evidence::run_rows(&analysis, &loaded.ids, started_at)
+    });
     let run_id = db
         .save_analysis(&meta, statuses, alerts)
         .await
