@@ -42,15 +42,14 @@ impl OverviewCache {
     /// again only when the data changed since they were kept.
     pub async fn get(&self, db: &Db, owner: Option<&str>) -> Result<Arc<OverviewData>> {
         let key = owner.map(str::to_owned);
-        if let Some(data) = self.kept(db, &key).await? {
+        if let (_, Some(data)) = self.kept(db, &key).await? {
             return Ok(data);
         }
         let _computing = self.computing.lock().await;
-        let version = db.data_version().await?;
-        if let Some((kept, data)) = self.entries().get(&key)
-            && *kept == version
-        {
-            return Ok(Arc::clone(data));
+        // Another request may have computed them while this one waited.
+        let (version, kept) = self.kept(db, &key).await?;
+        if let Some(data) = kept {
+            return Ok(data);
         }
         // Computed from the version read above: a change during the computation leaves a
         // newer version behind, so the next request computes again.
@@ -65,14 +64,20 @@ impl OverviewCache {
         Ok(data)
     }
 
-    /// The kept figures for `key` if the data has not changed since.
-    async fn kept(&self, db: &Db, key: &Option<String>) -> Result<Option<Arc<OverviewData>>> {
+    /// The data's current version, and the kept figures for `key` if it has not changed
+    /// since they were computed.
+    async fn kept(
+        &self,
+        db: &Db,
+        key: &Option<String>,
+    ) -> Result<(DataVersion, Option<Arc<OverviewData>>)> {
         let version = db.data_version().await?;
-        Ok(self
+        let data = self
             .entries()
             .get(key)
             .filter(|(kept, _)| *kept == version)
-            .map(|(_, data)| Arc::clone(data)))
+            .map(|(_, data)| Arc::clone(data));
+        Ok((version, data))
     }
 
     /// Keeps the company-wide figures current in the background: every `every`, if the data
